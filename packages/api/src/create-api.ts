@@ -1,0 +1,45 @@
+import { PayloadTooLarge, type Ports } from "@ir/core";
+import { pollForOutcome, type ApiOptions, type Deps } from "./deps";
+import { toResponse } from "./errors";
+import { json, Router } from "./router";
+import type { ApiHandler } from "./types";
+import { openApiDocument } from "./openapi";
+import { tenantRoutes } from "./routes/tenants";
+import { incidentRoutes } from "./routes/incidents";
+import { runbookRoutes } from "./routes/runbooks";
+import { ingestRoutes } from "./routes/ingest";
+import { accountRoutes } from "./routes/account";
+import { analyticsRoutes } from "./routes/analytics";
+
+/** SQS's message size: anything we accept must fit through the AWS runtime's queues too. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** The whole HTTP contract as one function of (request) → response, shared by node:http and API Gateway. */
+export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
+  const deps: Deps = {
+    ports,
+    adminKeyHash: options.adminKeyHash,
+    waitForOutcome: options.waitForOutcome ?? pollForOutcome(ports),
+    exclusive: options.exclusive ?? ((fn) => fn()),
+    dashboardHtml: options.dashboardHtml,
+  };
+  const router = new Router();
+  router.on("GET", "/healthz", async () => json(200, { status: "ok" }));
+  let doc: string | undefined;
+  router.on("GET", "/openapi.json", async () => ({ status: 200, headers: { "content-type": "application/json" }, body: (doc ??= JSON.stringify(openApiDocument())) }));
+  router.on("GET", "/dashboard", async () =>
+    deps.dashboardHtml ? { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: deps.dashboardHtml() } : json(404, { error: { code: "not_found", message: "dashboard not built" } }));
+  for (const register of [tenantRoutes, incidentRoutes, runbookRoutes, ingestRoutes, accountRoutes, analyticsRoutes]) register(router, deps);
+
+  return async (req) => {
+    try {
+      if (Buffer.byteLength(req.body) > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+      const m = router.match(req.method, req.path);
+      if (!m) return json(404, { error: { code: "not_found", message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
+      if ("allowed" in m) return json(405, { error: { code: "method_not_allowed", message: `use ${m.allowed.join(", ")}` } }, { allow: m.allowed.join(", ") });
+      return await m.route({ req, params: m.params });
+    } catch (err) {
+      return toResponse(err, (e) => ports.log.error({ err: e, method: req.method, path: req.path.slice(0, 200) }, "unhandled error"));
+    }
+  };
+}

@@ -1,0 +1,24 @@
+import type { AlarmState, Ports } from "@ir/core";
+
+export interface ApiOptions {
+  /** SHA-256 of the admin key; admin routes compare against it in constant time. */
+  adminKeyHash: string;
+  /** Resolve when an alarm's outcome is known (embedded: woken on commit). Defaults to polling the store. */
+  waitForOutcome?: (tenantId: string, alarmId: string, ms: number) => Promise<AlarmState | null>;
+  /** Run a mutation with exclusive use of the store (embedded); identity elsewhere. */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Served at /dashboard. */
+  dashboardHtml?: () => string;
+}
+
+export interface Deps extends Required<Omit<ApiOptions, "dashboardHtml">> { ports: Ports; dashboardHtml?: () => string }
+
+export const pollForOutcome = (ports: Ports) => async (tenantId: string, alarmId: string, ms: number): Promise<AlarmState | null> => {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = await ports.alarms.get(tenantId, alarmId);
+    if (s && s.status !== "queued") return s;
+    if (Date.now() >= until) return null;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};

@@ -1,0 +1,75 @@
+import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Runbook } from "@ir/core";
+import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
+import { z } from "zod";
+import { CreateTenant } from "./routes/tenants";
+
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const body = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
+const ok = (description: string, schema: z.ZodType = z.object({}).loose()) => ({ description, ...body(schema) });
+const errors = {
+  "400": ok("invalid input; the message names the field", ErrorBody),
+  "401": ok("missing or invalid key", ErrorBody),
+  "404": ok("not found (also another tenant's object)", ErrorBody),
+};
+const TENANT_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
+const tenantOp = (summary: string, extra: Omit<ZodOpenApiOperationObject, "summary">): ZodOpenApiOperationObject => ({ summary, security: TENANT_SECURITY, ...extra });
+
+/** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
+export const openApiDocument = () =>
+  createDocument({
+    openapi: "3.1.0",
+    info: { title: "Incident Responder", version: "1.0.0", description: "Report alarms, get deduplicated incidents, runbooks and notifications." },
+    components: {
+      securitySchemes: {
+        apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+        bearer: { type: "http", scheme: "bearer" },
+        admin: { type: "apiKey", in: "header", name: "X-Admin-Key" },
+      },
+    },
+    paths: {
+      "/healthz": { get: { summary: "readiness", responses: { "200": ok("ready") } } },
+      "/api/v1/admin/tenants": {
+        post: { summary: "create a tenant", security: [{ admin: [] }], requestBody: body(CreateTenant), responses: { "201": ok("created", z.object({ tenant_id: z.string(), api_key: z.string(), plan: z.string() })), ...errors } },
+      },
+      "/api/v1/incidents": {
+        post: tenantOp("report an alarm", {
+          parameters: [{ name: "wait", in: "query" as const, schema: { type: "integer" as const, minimum: 0, maximum: 30 } }, { name: "Idempotency-Key", in: "header" as const, schema: { type: "string" as const } }],
+          requestBody: body(AlarmReport),
+          responses: { "200": ok("decided within ?wait", Outcome), "202": ok("queued", z.object({ alarm_id: z.string(), status: z.literal("queued") })), "402": ok("plan limit", ErrorBody), "413": ok("body too large", ErrorBody), ...errors },
+        }),
+        get: tenantOp("list incidents, newest first", { responses: { "200": ok("a page", z.object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })), ...errors } }),
+      },
+      "/api/v1/alarms/{alarm_id}": { get: tenantOp("an alarm's outcome", { responses: { "200": ok("queued or decided", Outcome), ...errors } }) },
+      "/api/v1/incidents/{incident_id}": { get: tenantOp("an incident", { responses: { "200": ok("the document", Incident), ...errors } }) },
+      "/api/v1/incidents/{incident_id}/resolve": {
+        post: tenantOp("resolve, crediting the runbook used", { requestBody: body(z.object({ resolution: z.string(), resolved_by: z.string(), runbook_id: z.string().optional() })), responses: { "200": ok("resolved"), ...errors } }),
+      },
+      "/api/v1/incidents/{incident_id}/comments": { post: tenantOp("comment", { requestBody: body(z.object({ user: z.string(), comment: z.string() })), responses: { "201": ok("added"), ...errors } }) },
+      "/api/v1/runbooks": {
+        post: tenantOp("create a runbook", { requestBody: body(RunbookInput), responses: { "201": ok("created", z.object({ runbook_id: z.string() })), ...errors } }),
+        get: tenantOp("list runbooks", { responses: { "200": ok("a page", z.object({ runbooks: z.array(Runbook), next_cursor: z.string().nullable() })), ...errors } }),
+      },
+      "/api/v1/runbooks/{runbook_id}": {
+        get: tenantOp("a runbook", { responses: { "200": ok("the runbook", Runbook), ...errors } }),
+        put: tenantOp("replace a runbook", { requestBody: body(RunbookInput), responses: { "200": ok("updated", Runbook), ...errors } }),
+        delete: tenantOp("delete a runbook", { responses: { "200": ok("deleted"), ...errors } }),
+      },
+      "/api/v1/analytics": { get: tenantOp("dashboard figures", { responses: { "200": ok("figures"), ...errors } }) },
+      "/api/v1/ingest/alertmanager": { post: tenantOp("Alertmanager webhook (version 4)", { responses: { "202": ok("queued"), ...errors } }) },
+      "/api/v1/ingest/cloudwatch": { post: tenantOp("CloudWatch alarm via EventBridge or SNS", { responses: { "202": ok("queued"), ...errors } }) },
+      "/api/v1/notifications": {
+        put: tenantOp("set notification routing", { requestBody: body(NotificationSettings), responses: { "200": ok("saved, secrets masked"), ...errors } }),
+        get: tenantOp("notification routing, secrets masked", { responses: { "200": ok("settings"), ...errors } }),
+      },
+      "/api/v1/keys": {
+        post: tenantOp("create a key (shown once)", { requestBody: body(z.object({ label: z.string() })), responses: { "201": ok("created"), ...errors } }),
+        get: tenantOp("list keys (prefix only)", { responses: { "200": ok("keys"), ...errors } }),
+      },
+      "/api/v1/keys/{key_id}": { delete: tenantOp("revoke a key", { responses: { "200": ok("revoked"), ...errors } }) },
+      "/api/v1/keys/{key_id}/rotate": { post: tenantOp("rotate with an overlap window", { responses: { "201": ok("new key"), ...errors } }) },
+      "/api/v1/usage": { get: tenantOp("this month's usage against the plan", { responses: { "200": ok("usage"), ...errors } }) },
+      "/api/v1/audit": { get: tenantOp("append-only audit trail, newest first", { responses: { "200": ok("a page"), ...errors } }) },
+      "/api/v1/dlq": { get: tenantOp("dead-lettered messages", { responses: { "200": ok("a page"), ...errors } }) },
+      "/api/v1/tenant": { delete: tenantOp("erase all of this tenant's data", { responses: { "200": ok("deleted"), ...errors } }) },
+    },
+  });

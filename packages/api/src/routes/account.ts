@@ -1,0 +1,111 @@
+import { generateApiKey, hashKey, keyPrefix, monthOf, NotFound, PLAN_LIMITS, NotificationSettings, type ApiKey } from "@ir/core";
+import { maskNotificationSettings, validateTargets } from "@ir/notify";
+import { z } from "zod";
+import { tenantOf } from "../auth";
+import { audit } from "../audit";
+import type { Deps } from "../deps";
+import { intParam, parseBody } from "../parse";
+import { json, type Router } from "../router";
+
+const CreateKey = z.object({ label: z.string().trim().min(1).max(100) });
+const RotateKey = z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).optional() });
+
+/** Keys, notification routing, usage, audit and erasure: what a tenant manages about itself. */
+export const accountRoutes = (r: Router, deps: Deps) => {
+  const { ports } = deps;
+  const now = () => ports.clock.now().toISOString();
+  const issue = async (tenantId: string, label: string) => {
+    const apiKey = generateApiKey();
+    const key: ApiKey = { key_id: ports.newId("key"), tenant_id: tenantId, label, prefix: keyPrefix(apiKey), hash: hashKey(apiKey), created_at: now(), last_used_at: null, expires_at: null };
+    await ports.tenants.putKey(key);
+    await audit(ports, tenantId, "api", "key.created", key.key_id, { label });
+    return { key, apiKey };
+  };
+  const view = (k: ApiKey) => ({ key_id: k.key_id, label: k.label, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, expires_at: k.expires_at });
+
+  r.on("POST", "/api/v1/keys", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const { label } = parseBody(req, CreateKey);
+    const { key, apiKey } = await deps.exclusive(() => issue(tenant.tenant_id, label));
+    return json(201, { key_id: key.key_id, api_key: apiKey });
+  });
+  r.on("GET", "/api/v1/keys", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const keys = (await ports.tenants.listKeys(tenant.tenant_id)).filter((k) => !k.expires_at || k.expires_at > now());
+    return json(200, { keys: keys.map(view) });
+  });
+  r.on("DELETE", "/api/v1/keys/:id", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    await deps.exclusive(async () => {
+      if (!(await ports.tenants.expireKey(tenant.tenant_id, params.id, now()))) throw new NotFound("key");
+      await audit(ports, tenant.tenant_id, "api", "key.revoked", params.id);
+    });
+    return json(200, { status: "success", key_id: params.id });
+  });
+  /** Rotation: a new key now, the old one keeps working for the overlap window so deploys can roll. */
+  r.on("POST", "/api/v1/keys/:id/rotate", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    const { overlap_seconds = 86_400 } = req.body.trim() ? parseBody(req, RotateKey) : {};
+    const out = await deps.exclusive(async () => {
+      const old = (await ports.tenants.listKeys(tenant.tenant_id)).find((k) => k.key_id === params.id && (!k.expires_at || k.expires_at > now()));
+      if (!old) throw new NotFound("key");
+      const expires = new Date(ports.clock.now().getTime() + overlap_seconds * 1000).toISOString();
+      await ports.tenants.expireKey(tenant.tenant_id, old.key_id, expires);
+      const fresh = await issue(tenant.tenant_id, old.label);
+      await audit(ports, tenant.tenant_id, "api", "key.rotated", old.key_id, { replaced_by: fresh.key.key_id, old_expires_at: expires });
+      return { key_id: fresh.key.key_id, api_key: fresh.apiKey, old_key_expires_at: expires };
+    });
+    return json(201, out);
+  });
+
+  r.on("PUT", "/api/v1/notifications", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const settings = parseBody(req, NotificationSettings);
+    await validateTargets(settings, ports.settings.allowPrivateTargets);
+    await deps.exclusive(async () => {
+      const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
+      await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: settings } });
+      await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: settings.channels.map((c) => c.type) });
+    });
+    return json(200, maskNotificationSettings(settings));
+  });
+  r.on("GET", "/api/v1/notifications", async ({ req }) => json(200, maskNotificationSettings((await tenantOf(deps, req)).settings.notifications)));
+
+  r.on("GET", "/api/v1/usage", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const period = monthOf(now());
+    const counts = await ports.usage.get(tenant.tenant_id, period);
+    const limits = PLAN_LIMITS[tenant.plan];
+    const lim = (n: number) => (n === Infinity ? null : n);
+    return json(200, {
+      period, plan: tenant.plan,
+      incidents: { used: counts.incidents ?? 0, limit: lim(limits.incidentsPerMonth) },
+      alarms: { used: counts.alarms ?? 0, limit: null },
+      runbooks: { used: await ports.runbooks.count(tenant.tenant_id), limit: lim(limits.customRunbooks) },
+      retention_days: limits.retentionDays,
+    });
+  });
+
+  r.on("GET", "/api/v1/audit", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const page = await ports.audit.list(tenant.tenant_id, { limit: intParam(req.query, "limit", 100, 1, 1000), cursor: req.query.get("cursor") ?? undefined });
+    return json(200, { events: page.items, next_cursor: page.next_cursor });
+  });
+
+  r.on("GET", "/api/v1/dlq", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const page = await ports.deadLetters.list(tenant.tenant_id, { limit: intParam(req.query, "limit", 50, 1, 500), cursor: req.query.get("cursor") ?? undefined });
+    return json(200, { dead_letters: page.items.map(({ body: _b, ...d }) => d), next_cursor: page.next_cursor });
+  });
+  r.on("POST", "/api/v1/dlq/:id/replay", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    if (!(await deps.exclusive(() => ports.deadLetters.replay(tenant.tenant_id, params.id)))) throw new NotFound("dead letter");
+    return json(202, { status: "replayed", id: params.id });
+  });
+
+  r.on("DELETE", "/api/v1/tenant", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    await deps.exclusive(() => ports.eraser.erase(tenant.tenant_id));
+    return json(200, { status: "deleted", tenant_id: tenant.tenant_id });
+  });
+};

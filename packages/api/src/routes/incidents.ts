@@ -1,0 +1,106 @@
+import { AlarmReport, BadRequest, IncidentStatus, NotFound, PaymentRequired, PLAN_LIMITS, monthOf, type Tenant } from "@ir/core";
+import { accept, asNormalized } from "@ir/ingest";
+import { resolveIncident, appendHistory } from "@ir/match";
+import { z } from "zod";
+import { tenantOf } from "../auth";
+import { audit } from "../audit";
+import type { Deps } from "../deps";
+import { intParam, parseBody } from "../parse";
+import { json, type Router } from "../router";
+
+const MAX_WAIT_S = 30;
+
+const ResolveBody = z.object({
+  resolution: z.string().trim().min(1).max(10_000),
+  resolved_by: z.string().trim().min(1).max(200),
+  runbook_id: z.string().max(100).optional(),
+});
+const CommentBody = z.object({ user: z.string().trim().min(1).max(200), comment: z.string().trim().min(1).max(10_000) });
+
+/** New incidents are what plans meter; duplicates of an open incident never count. */
+async function checkIncidentQuota(deps: Deps, tenant: Tenant) {
+  const limit = PLAN_LIMITS[tenant.plan].incidentsPerMonth;
+  if (limit === Infinity) return;
+  const now = deps.ports.clock.now();
+  const used = (await deps.ports.usage.get(tenant.tenant_id, monthOf(now.toISOString()))).incidents ?? 0;
+  if (used >= limit) {
+    const reset = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+    throw new PaymentRequired(`plan ${tenant.plan} allows ${limit} new incidents a month; limit reached, resets ${reset}`);
+  }
+}
+
+export const waitSeconds = (q: URLSearchParams) => intParam(q, "wait", 0, 0, MAX_WAIT_S);
+
+export const incidentRoutes = (r: Router, deps: Deps) => {
+  const { ports } = deps;
+  const getIncident = async (tenant: Tenant, id: string) => {
+    const inc = await ports.incidents.get(tenant.tenant_id, id);
+    if (!inc) throw new NotFound("incident");
+    return inc;
+  };
+
+  r.on("POST", "/api/v1/incidents", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const wait = waitSeconds(req.query);
+    const report = parseBody(req, AlarmReport);
+    await checkIncidentQuota(deps, tenant);
+    const idem = req.headers["idempotency-key"];
+    if (idem !== undefined && (idem.length === 0 || idem.length > 200)) throw new BadRequest("Idempotency-Key: expected 1 to 200 characters");
+    const [res] = await accept(ports, tenant, [asNormalized(report)], { idempotencyKey: idem });
+    if (res.kind !== "alarm") throw new Error("report did not become an alarm");
+    if (wait > 0) {
+      const outcome = await deps.waitForOutcome(tenant.tenant_id, res.alarm_id, wait * 1000);
+      if (outcome && outcome.status !== "queued") return json(200, outcome);
+    }
+    return json(202, { alarm_id: res.alarm_id, status: "queued" });
+  });
+
+  r.on("GET", "/api/v1/alarms/:id", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    const wait = waitSeconds(req.query);
+    let state = await ports.alarms.get(tenant.tenant_id, params.id);
+    if (!state) throw new NotFound("alarm");
+    if (state.status === "queued" && wait > 0) state = (await deps.waitForOutcome(tenant.tenant_id, params.id, wait * 1000)) ?? state;
+    return json(200, state);
+  });
+
+  r.on("GET", "/api/v1/incidents", async ({ req }) => {
+    const tenant = await tenantOf(deps, req);
+    const statusRaw = req.query.get("status");
+    const status = statusRaw ? IncidentStatus.safeParse(statusRaw.toUpperCase()) : null;
+    if (status && !status.success) throw new BadRequest("status: expected OPEN or RESOLVED");
+    const page = await ports.incidents.list(tenant.tenant_id, {
+      limit: intParam(req.query, "limit", 50, 1, 500), cursor: req.query.get("cursor") ?? undefined,
+      ...(status?.success ? { status: status.data } : {}), ...(req.query.get("service") ? { service: req.query.get("service")! } : {}),
+    });
+    return json(200, { incidents: page.items, next_cursor: page.next_cursor });
+  });
+
+  r.on("GET", "/api/v1/incidents/:id", async ({ req, params }) => json(200, await getIncident(await tenantOf(deps, req), params.id)));
+
+  r.on("POST", "/api/v1/incidents/:id/resolve", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    const body = parseBody(req, ResolveBody);
+    await deps.exclusive(async () => {
+      const inc = await getIncident(tenant, params.id);
+      if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(await ports.runbooks.get("global", body.runbook_id))) throw new BadRequest("runbook_id: no such runbook");
+      const { events } = await resolveIncident(ports, inc, body, ports.newId("res"));
+      await ports.bus.publish(events);
+    });
+    return json(200, { status: "success", incident_id: params.id });
+  });
+
+  r.on("POST", "/api/v1/incidents/:id/comments", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    const body = parseBody(req, CommentBody);
+    const now = ports.clock.now().toISOString();
+    const inc = await deps.exclusive(async () => {
+      const cur = await getIncident(tenant, params.id);
+      const next = appendHistory(cur, { timestamp: now, event: "comment_added", user: body.user, comment: body.comment });
+      await ports.incidents.put(next);
+      await audit(ports, tenant.tenant_id, body.user, "incident.commented", params.id);
+      return next;
+    });
+    return json(201, { status: "success", incident_id: inc.incident_id, history_length: inc.history.length });
+  });
+};

@@ -1,0 +1,67 @@
+import type { EventType } from "./events";
+
+export interface StageSpec {
+  /** What the stage does, for the README and the infrastructure's descriptions. */
+  description: string;
+  consumes: readonly EventType[];
+  emits: readonly EventType[];
+  /** Messages handed to one invocation. */
+  batchSize: number;
+  /** Seconds one message may take before it is retried (SQS visibility timeout on AWS). */
+  timeoutSeconds: number;
+  /** Attempts before a message goes to the dead-letter queue. */
+  maxAttempts: number;
+  memoryMb: number;
+  /**
+   * Decisions for one (tenant, service) must be serialized: on AWS the stage's queue is FIFO with that
+   * pair as message group, in the embedded runtime one worker drains it in order.
+   */
+  ordered: boolean;
+}
+
+/**
+ * The pipeline, once. Both runtimes are built from this: the embedded runtime wires a local queue per
+ * stage, the SST stacks create a queue, DLQ, function and one EventBridge rule per consumed event.
+ *
+ *   source.raw ─▶ ingest ─▶ alarm.received ─▶ embed ─▶ alarm.embedded ─▶ match ─▶ incident.decided ─▶ enrich ─▶ incident.changed ─▶ notify
+ *                   └────▶ alarm.resolved ───────────────────────────────▶ match ──────────────────────────────▶ incident.changed ─▶ notify
+ *                                                                                                       notify ─▶ notification.send (one per channel) ─▶ notify
+ */
+export const STAGES = {
+  ingest: {
+    description: "authenticate and normalize raw source messages (SQS direct publish) into canonical alarms",
+    consumes: ["source.raw"], emits: ["alarm.received", "alarm.resolved"],
+    batchSize: 10, timeoutSeconds: 30, maxAttempts: 5, memoryMb: 256, ordered: false,
+  },
+  embed: {
+    description: "mask variable parts, fingerprint, embed",
+    consumes: ["alarm.received"], emits: ["alarm.embedded"],
+    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 256, ordered: false,
+  },
+  match: {
+    description: "dedup / regression decision, runbook retrieval; writes the incident",
+    consumes: ["alarm.embedded", "alarm.resolved"], emits: ["incident.decided", "incident.changed"],
+    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 512, ordered: true,
+  },
+  enrich: {
+    description: "recommendation text and similar past resolutions",
+    consumes: ["incident.decided"], emits: ["incident.changed"],
+    batchSize: 10, timeoutSeconds: 120, maxAttempts: 5, memoryMb: 256, ordered: false,
+  },
+  notify: {
+    description: "route incident changes to Slack, PagerDuty and webhooks without paging twice",
+    consumes: ["incident.changed", "notification.send"], emits: ["notification.send"],
+    batchSize: 10, timeoutSeconds: 120, maxAttempts: 8, memoryMb: 256, ordered: false,
+  },
+} as const satisfies Record<string, StageSpec>;
+
+export type StageName = keyof typeof STAGES;
+export const STAGE_NAMES = Object.keys(STAGES) as StageName[];
+
+/** Which stages receive an event: the routing rules, derived from `consumes`. */
+export const routesFor = (type: EventType): StageName[] =>
+  STAGE_NAMES.filter((s) => (STAGES[s].consumes as readonly string[]).includes(type));
+
+/** Every (event type → stage) rule, for infrastructure that creates one rule per pair. */
+export const routingRules = (): Array<{ event: EventType; stage: StageName }> =>
+  STAGE_NAMES.flatMap((stage) => STAGES[stage].consumes.map((event) => ({ event, stage })));

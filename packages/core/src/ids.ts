@@ -1,0 +1,17 @@
+import { randomBytes } from "node:crypto";
+
+/** Time and identity enter the domain only through these, so decisions are testable with fakes. */
+export interface Clock { now(): Date }
+export type NewId = (prefix: string) => string;
+
+export const systemClock: Clock = { now: () => new Date() };
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+/** Time-ordered ids: a base36 millisecond prefix keeps "newest first" listings a plain index scan. */
+export const newId: NewId = (prefix) => {
+  const time = Date.now().toString(36).padStart(9, "0");
+  const bytes = randomBytes(10);
+  let rand = "";
+  for (const b of bytes) rand += ALPHABET[b % 36];
+  return `${prefix}_${time}${rand}`;
+};

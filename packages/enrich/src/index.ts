@@ -1,0 +1,3 @@
+export { enrichStage } from "./stage";
+export { ExtractiveWriter } from "./extractive-writer";
+export { similarResolutions } from "./similar-resolutions";

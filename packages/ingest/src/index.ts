@@ -1,0 +1,4 @@
+export { ingestStage } from "./stage";
+export { authenticate } from "./authenticate";
+export { accept, asNormalized, sourceOptions, type Accepted } from "./accept";
+export * from "./sources";

@@ -1,0 +1,23 @@
+import type { Severity } from "@ir/core";
+
+/** The words tools and teams actually put in a `severity` label or tag, mapped onto our four levels. */
+const LABELS: Record<string, Severity> = {
+  critical: "CRITICAL",
+  crit: "CRITICAL",
+  fatal: "CRITICAL",
+  emergency: "CRITICAL",
+  high: "HIGH",
+  error: "HIGH",
+  major: "HIGH",
+  medium: "MEDIUM",
+  warning: "MEDIUM",
+  warn: "MEDIUM",
+  minor: "MEDIUM",
+  low: "LOW",
+  info: "LOW",
+  informational: "LOW",
+};
+
+/** Unknown or absent labels fall back rather than fail: a typo in a label must not drop a page. */
+export const severityFromLabel = (label: string | undefined, fallback: Severity): Severity =>
+  (label !== undefined && LABELS[label.trim().toLowerCase()]) || fallback;

@@ -1,0 +1,43 @@
+import { GLOBAL_TENANT, type Ports, type Runbook, type Tenant } from "@ir/core";
+import { RunbookIndex } from "./rank-runbooks";
+import { loadStats } from "./learning";
+
+interface Catalog { index: RunbookIndex; byId: Map<string, Runbook>; loadedAt: number }
+
+/** Built per tenant and reused: runbooks change rarely, alarms arrive constantly. */
+const cache = new Map<string, Catalog>();
+/** On AWS other containers change runbooks too; a short TTL bounds how stale a warm container can be. */
+const TTL_MS = 60_000;
+
+export const invalidateCatalog = (tenantId?: string) => (tenantId ? cache.delete(tenantId) : cache.clear());
+
+async function allRunbooks(ports: Ports, tenantId: string): Promise<Runbook[]> {
+  const out: Runbook[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ports.runbooks.list(tenantId, { limit: 500, cursor });
+    out.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+export const runbookText = (r: Pick<Runbook, "title" | "content" | "tags">) => `${r.title}\n${r.tags.join(" ")}\n${r.content}`;
+
+export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Catalog> {
+  const hit = cache.get(tenant.tenant_id);
+  if (hit && ports.clock.now().getTime() - hit.loadedAt < TTL_MS) return hit;
+  const own = await allRunbooks(ports, tenant.tenant_id);
+  const global = tenant.settings.global_runbooks ? await allRunbooks(ports, GLOBAL_TENANT) : [];
+  const runbooks = [...own, ...global];
+  const stats = await loadStats(ports, tenant.tenant_id);
+  const vectors = runbooks.length ? await ports.embedder.embed(runbooks.map(runbookText)) : [];
+  const index = new RunbookIndex(runbooks.map((r, i) => ({
+    runbook_id: r.runbook_id, title: r.title, content: r.content, tags: r.tags, vector: vectors[i],
+    success_count: r.success_count + (stats[r.runbook_id]?.success ?? 0),
+    failure_count: r.failure_count + (stats[r.runbook_id]?.failure ?? 0),
+  })));
+  const catalog = { index, byId: new Map(runbooks.map((r) => [r.runbook_id, r])), loadedAt: ports.clock.now().getTime() };
+  cache.set(tenant.tenant_id, catalog);
+  return catalog;
+}

@@ -1,0 +1,134 @@
+import {
+  decodeVector, escalateForRegression, makeEvent, maxSeverity, monthOf, severityRank, tenantNamespace,
+  type AlarmEmbedded, type Change, type Incident, type Outcome, type PipelineEvent, type Ports, type SourceResolution, type StageHandler, type Tenant,
+} from "@ir/core";
+import { decide, type Candidate, type Decision } from "./decide";
+import { runbookCatalog } from "./catalog";
+import { appendHistory } from "./history";
+import { resolveIncident } from "./resolve";
+
+const CANDIDATES = 10;
+const RUNBOOKS_SHOWN = 3;
+
+/**
+ * The dedup / regression decision. Decisions for one (tenant, service) are serialized by the runtime
+ * (one ordered worker embedded; a lease on AWS), so reading the candidates and writing the result cannot race.
+ */
+export const matchStage: StageHandler = async (event, ports) => {
+  if (event.type === "alarm.resolved") return resolveFromSource(event.data as SourceResolution, ports, event.id);
+  return decideAlarm(event.data as AlarmEmbedded, ports);
+};
+
+async function resolveFromSource(r: SourceResolution, ports: Ports, cause: string) {
+  const tenant = await ports.tenants.get(r.tenant_id);
+  if (!tenant || !tenant.settings.auto_resolve) return [];
+  const id = await ports.incidents.findBySourceKey(r.tenant_id, r.source_key);
+  const incident = id ? await ports.incidents.get(r.tenant_id, id) : null;
+  if (!incident) return [];
+  return (await resolveIncident(ports, incident, { resolution: r.resolution, resolved_by: r.resolved_by }, cause)).events;
+}
+
+const candidateOf = (i: Incident, score: number): Candidate => ({ incident_id: i.incident_id, status: i.status, template: i.template, score, created_at: i.created_at });
+
+async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEvent[]> {
+  const { alarm } = e;
+  const tenant = await ports.tenants.get(alarm.tenant_id);
+  if (!tenant) return []; // erased while the alarm was queued: nothing left to attach it to
+  const ns = tenantNamespace(tenant.tenant_id);
+  const vector = decodeVector(e.vector);
+  const hitId = await ports.incidents.findByFingerprint(tenant.tenant_id, alarm.service, e.fingerprint);
+  const hit = hitId ? await ports.incidents.get(tenant.tenant_id, hitId) : null;
+  const matches = hit ? [] : await ports.vectors.query(ns, vector, { topK: CANDIDATES, filter: { type: "incident", service: alarm.service } });
+  const candidates: Candidate[] = matches.map((m) => ({
+    incident_id: m.id, status: m.metadata.status as Candidate["status"], template: String(m.metadata.template ?? ""), score: m.score, created_at: String(m.metadata.created_at ?? ""),
+  }));
+  const decision = decide({ masked: e.masked, fingerprintHit: hit ? candidateOf(hit, 1) : null, candidates, thresholds: ports.embedder.thresholds });
+  const now = ports.clock.now().toISOString();
+  await ports.usage.add(tenant.tenant_id, monthOf(now), "alarms", 1);
+
+  let incident: Incident;
+  let status: Outcome["status"];
+  const changes: Change[] = [];
+  const target = decision.kind === "attach" ? await ports.incidents.get(tenant.tenant_id, decision.target.incident_id) : null;
+  if (decision.kind === "attach" && target && target.status === "OPEN") {
+    incident = recur(target, e, decision, now);
+    status = "existing";
+    changes.push("recurred");
+    if (severityRank(incident.severity) > severityRank(target.severity)) changes.push("escalated");
+    await ports.incidents.put(incident);
+    if (incident.template !== target.template) await ports.vectors.update(ns, incident.incident_id, { template: incident.template });
+  } else if (decision.kind === "attach" && target) {
+    incident = await open(ports, tenant, e, decision, vector, now, target);
+    status = "regression";
+    changes.push("regressed");
+    const linked = appendHistory(target, { timestamp: now, event: "regression_opened", user: "system", incident_id: incident.incident_id });
+    await ports.incidents.put(linked);
+  } else {
+    incident = await open(ports, tenant, e, decision, vector, now, null);
+    status = "new";
+    changes.push("opened");
+  }
+  await ports.incidents.indexFingerprint(tenant.tenant_id, alarm.service, e.fingerprint, incident.incident_id);
+  if (alarm.source_key) await ports.incidents.indexSourceKey(tenant.tenant_id, alarm.source_key, incident.incident_id);
+  await ports.audit.append({
+    event_id: ports.newId("aud"), tenant_id: tenant.tenant_id, at: now, actor: "system", action: `incident.${changes[0]}`,
+    target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },
+  });
+
+  const outcome: Outcome = {
+    alarm_id: alarm.alarm_id, status, incident_id: incident.incident_id, occurrences: incident.occurrences, severity: incident.severity,
+    ...(incident.regression_of ? { regression_of: incident.regression_of } : {}),
+    ...(decision.related.length ? { related_incidents: decision.related } : {}),
+    runbooks: incident.recommended_runbooks.map(({ runbook_id, title, similarity }) => ({ runbook_id, title, similarity })),
+    recommendations: [],
+    match: { method: decision.method, score: round(decision.score) },
+  };
+  return [makeEvent("incident.decided", tenant.tenant_id, alarm.alarm_id, { alarm, outcome, changes }, now)];
+}
+
+function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach" }, now: string): Incident {
+  const severity = maxSeverity(target.severity, e.alarm.severity);
+  let next = appendHistory(
+    { ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, source_keys: addKey(target.source_keys, e.alarm.source_key) },
+    { timestamp: now, event: "recurred", user: "system", alarm_id: e.alarm.alarm_id, match: { method: d.method, score: round(d.score) } },
+  );
+  if (severity !== target.severity) next = appendHistory(next, { timestamp: now, event: "escalated", user: "system", comment: `${target.severity} → ${severity}` });
+  return next;
+}
+
+async function open(ports: Ports, tenant: Tenant, e: AlarmEmbedded, d: Decision, vector: Float32Array, now: string, regressionOf: Incident | null): Promise<Incident> {
+  const { alarm } = e;
+  const catalog = await runbookCatalog(ports, tenant);
+  const ranked = catalog.index.search(`${alarm.service} ${alarm.error}`, vector, RUNBOOKS_SHOWN);
+  const best = ranked[0];
+  const severity = regressionOf ? escalateForRegression(maxSeverity(alarm.severity, regressionOf.severity)) : alarm.severity;
+  const incident: Incident = {
+    incident_id: ports.newId("inc"), tenant_id: tenant.tenant_id, error_message: alarm.error, service: alarm.service, severity, status: "OPEN",
+    runbook_matched: !!best && best.similarity >= ports.embedder.thresholds.runbook,
+    runbook_similarity: best ? round(best.similarity) : 0,
+    recommended_runbooks: ranked.map((r) => ({ ...r, similarity: round(r.similarity) })),
+    recommendations: [], similar_resolutions: [], related_incidents: d.related,
+    created_at: now, last_seen: now, occurrences: 1,
+    history: [
+      { timestamp: now, event: "created", user: "system", alarm_id: alarm.alarm_id, match: { method: d.method, score: round(d.score) } },
+      ...(regressionOf ? [{ timestamp: now, event: "regressed" as const, user: "system", incident_id: regressionOf.incident_id }] : []),
+    ],
+    resolution: null, resolved_at: null, resolved_by: null, resolved_runbook_id: null,
+    regression_of: regressionOf?.incident_id ?? null,
+    fingerprint: e.fingerprint, template: d.kind === "attach" ? d.template : e.masked, source_keys: addKey([], alarm.source_key), flapping: false,
+  };
+  await ports.incidents.put(incident);
+  await ports.vectors.upsert(tenantNamespace(tenant.tenant_id), [{
+    id: incident.incident_id, vector,
+    metadata: {
+      type: "incident", incident_id: incident.incident_id, tenant_id: tenant.tenant_id, service: alarm.service,
+      s3_key: `${tenantNamespace(tenant.tenant_id)}/incidents/${incident.incident_id}.json`, status: "OPEN", severity,
+      created_at: now, last_seen: now, occurrences: 1, template: incident.template,
+    },
+  }]);
+  await ports.usage.add(tenant.tenant_id, monthOf(now), "incidents", 1);
+  return incident;
+}
+
+const addKey = (keys: string[], key: string | undefined) => (key && !keys.includes(key) ? [...keys, key].slice(-20) : keys);
+const round = (n: number) => Math.round(n * 1000) / 1000;

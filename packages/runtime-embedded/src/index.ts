@@ -1,0 +1,2 @@
+export { startEmbedded, openStore, HANDLERS, type Embedded, type StartOptions } from "./start";
+export { loadConfig } from "./config";

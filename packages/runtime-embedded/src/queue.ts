@@ -1,0 +1,62 @@
+import { routesFor, type PipelineEvent, type StageName } from "@ir/core";
+import type { Db } from "./db";
+
+export interface QueuedMessage { seq: number; stage: StageName; event_id: string; tenant_id: string; type: string; body: string; attempts: number }
+
+/**
+ * The local stand-in for SQS + EventBridge: publishing an event inserts one row per stage the graph
+ * routes it to. Rows are deleted in the same transaction that applies their effects, so a crash either
+ * keeps the message (redelivered) or its effects (done) — never one without the other.
+ */
+export class LocalQueue {
+  private readonly insert;
+  private readonly claimStmt;
+  private readonly leaseStmt;
+  private readonly ackStmt;
+  private readonly retryStmt;
+  private readonly nextVisibleStmt;
+  private readonly depthStmt;
+  private readonly deadStmt;
+
+  constructor(private readonly db: Db) {
+    // OR IGNORE: an event re-published with the same id (a redelivered cause) is queued once.
+    this.insert = db.prepare("INSERT OR IGNORE INTO queue (stage, event_id, tenant_id, type, body, visible_at) VALUES (?, ?, ?, ?, ?, ?)");
+    this.claimStmt = db.prepare("SELECT seq, stage, event_id, tenant_id, type, body, attempts FROM queue WHERE stage = ? AND visible_at <= ? ORDER BY seq LIMIT ?");
+    this.leaseStmt = db.prepare("UPDATE queue SET visible_at = ?, attempts = attempts + 1 WHERE seq = ?");
+    this.ackStmt = db.prepare("DELETE FROM queue WHERE seq = ?");
+    this.retryStmt = db.prepare("UPDATE queue SET visible_at = ? WHERE seq = ?");
+    this.nextVisibleStmt = db.prepare("SELECT MIN(visible_at) AS t FROM queue");
+    this.depthStmt = db.prepare("SELECT stage, COUNT(*) AS n FROM queue GROUP BY stage");
+    this.deadStmt = db.prepare("INSERT OR REPLACE INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  }
+
+  publish(events: PipelineEvent[], nowMs: number): number {
+    let n = 0;
+    for (const e of events) {
+      const body = JSON.stringify(e);
+      for (const stage of routesFor(e.type)) n += this.insert.run(stage, e.id, e.tenant_id, e.type, body, nowMs).changes;
+    }
+    return n;
+  }
+
+  /** Visible messages of a stage, oldest first; each claim counts as an attempt and hides it for `leaseMs`. */
+  claim(stage: StageName, limit: number, nowMs: number, leaseMs: number): QueuedMessage[] {
+    const rows = this.claimStmt.all(stage, nowMs, limit) as QueuedMessage[];
+    for (const r of rows) { this.leaseStmt.run(nowMs + leaseMs, r.seq); r.attempts += 1; }
+    return rows;
+  }
+
+  ack(seq: number) { this.ackStmt.run(seq); }
+  retryAt(seq: number, atMs: number) { this.retryStmt.run(atMs, seq); }
+
+  deadLetter(msg: QueuedMessage, reason: string, at: string) {
+    this.deadStmt.run(`dl_${msg.seq}`, msg.stage, msg.tenant_id, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at);
+    this.ack(msg.seq);
+  }
+
+  nextVisibleAt(): number | null { return (this.nextVisibleStmt.get() as { t: number | null }).t; }
+
+  depth(): Record<string, number> {
+    return Object.fromEntries((this.depthStmt.all() as Array<{ stage: string; n: number }>).map((r) => [r.stage, r.n]));
+  }
+}

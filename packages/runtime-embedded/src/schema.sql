@@ -1,0 +1,32 @@
+-- One file holds the embedded runtime's state. Documents are JSON; the columns beside them are what we query by.
+CREATE TABLE IF NOT EXISTS tenants (tenant_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_accounts (account_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, expires_at TEXT, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant_id);
+CREATE TABLE IF NOT EXISTS incidents (
+  tenant_id TEXT NOT NULL, incident_id TEXT NOT NULL, status TEXT NOT NULL, service TEXT NOT NULL,
+  created_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS incidents_created ON incidents (tenant_id, created_at DESC, incident_id DESC);
+CREATE TABLE IF NOT EXISTS fingerprints (tenant_id TEXT NOT NULL, service TEXT NOT NULL, fingerprint TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (tenant_id, service, fingerprint)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_keys (tenant_id TEXT NOT NULL, source_key TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (tenant_id, source_key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runbooks (tenant_id TEXT NOT NULL, runbook_id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, runbook_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alarms (tenant_id TEXT NOT NULL, alarm_id TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT, PRIMARY KEY (tenant_id, alarm_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency (tenant_id TEXT NOT NULL, key TEXT NOT NULL, alarm_id TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (tenant_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vectors (namespace TEXT NOT NULL, id TEXT NOT NULL, vector BLOB NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (namespace, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant_id, seq DESC);
+CREATE TABLE IF NOT EXISTS usage (tenant_id TEXT NOT NULL, period TEXT NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (tenant_id, period, counter)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv (tenant_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (tenant_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, stage TEXT NOT NULL, event_id TEXT NOT NULL, tenant_id TEXT NOT NULL,
+  type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, visible_at INTEGER NOT NULL,
+  UNIQUE (stage, event_id)
+);
+CREATE INDEX IF NOT EXISTS queue_ready ON queue (stage, visible_at, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id TEXT PRIMARY KEY, stage TEXT NOT NULL, tenant_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+  reason TEXT NOT NULL, attempts INTEGER NOT NULL, failed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_tenant ON dead_letters (tenant_id, failed_at DESC);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -1,0 +1,71 @@
+import type { AddressInfo } from "node:net";
+import { createApi } from "@ir/api";
+import type { StageHandler, StageName } from "@ir/core";
+import { ingestStage } from "@ir/ingest";
+import { embedStage } from "@ir/embed";
+import { matchStage } from "@ir/match";
+import { enrichStage } from "@ir/enrich";
+import { notifyStage } from "@ir/notify";
+import { openDb } from "./db";
+import { createLogger } from "./logger";
+import { createEmbeddedPorts } from "./ports";
+import { Pump } from "./pump";
+import { createHttpServer } from "./server";
+import { adminKeyHash } from "./admin-key";
+import { seedGlobalRunbooks } from "./seed";
+import { dashboardHtml } from "./dashboard";
+import type { EmbeddedConfig } from "./config";
+
+/** Stage name → handler: the embedded runtime's half of the stage graph's wiring. */
+export const HANDLERS: Record<StageName, StageHandler> = { ingest: ingestStage, embed: embedStage, match: matchStage, enrich: enrichStage, notify: notifyStage };
+
+export interface StartOptions extends Partial<EmbeddedConfig> { dataDir?: string; port?: number; host?: string; adminKey?: string }
+
+/** The store and its ports without server or workers: what offline CLI commands use. */
+export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () => {}) {
+  const log = createLogger(opts.LOG_LEVEL ?? (process.env.LOG_LEVEL as never) ?? "info");
+  const dataDir = opts.dataDir ?? opts.IR_DATA_DIR ?? "./.ir-data";
+  const db = openDb(dataDir);
+  const host = opts.host ?? opts.HOST ?? "127.0.0.1";
+  const port = opts.port ?? opts.PORT ?? 3000;
+  const settings = { publicUrl: opts.IR_PUBLIC_URL ?? `http://${host}:${port}`, pagerdutyEventsUrl: opts.IR_PAGERDUTY_EVENTS_URL ?? "https://events.pagerduty.com/v2/enqueue" };
+  return { db, log, dataDir, host, port, ...createEmbeddedPorts(db, log, settings, onEnqueued) };
+}
+
+export async function startEmbedded(opts: StartOptions = {}) {
+  let pump: Pump | undefined;
+  const { db, log, dataDir, host, port, ports, writer, queue } = openStore(opts, () => pump?.kick());
+  const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
+  pump = new Pump(queue, writer, ports, HANDLERS);
+  await writer.exclusive(() => seedGlobalRunbooks(ports));
+
+  const api = createApi(ports, {
+    adminKeyHash: admin.hash,
+    waitForOutcome: (t, a, ms) => ports.alarms.waitFor(t, a, ms),
+    exclusive: (fn) => writer.exclusive(fn),
+    dashboardHtml,
+  });
+  const server = createHttpServer(api, log);
+  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, host, () => resolve()); });
+  const bound = (server.address() as AddressInfo).port;
+  if (!opts.IR_PUBLIC_URL) ports.settings.publicUrl = `http://${host}:${bound}`;
+  // Work accepted before a crash is still queued: pick it up now.
+  pump.kick();
+  log.info({ url: `http://${host}:${bound}`, data_dir: dataDir }, "incident responder ready");
+
+  return {
+    url: `http://${host}:${bound}`,
+    port: bound,
+    generatedAdminKey: admin.generated,
+    ports,
+    pump,
+    queue,
+    async close() {
+      pump!.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      db.close();
+    },
+  };
+}
+export type Embedded = Awaited<ReturnType<typeof startEmbedded>>;

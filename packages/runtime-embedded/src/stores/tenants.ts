@@ -1,0 +1,51 @@
+import type { ApiKey, Tenant, TenantStore } from "@ir/core";
+import type { Db } from "../db";
+
+export class SqliteTenants implements TenantStore {
+  constructor(private readonly db: Db) {}
+
+  async create(tenant: Tenant, key: ApiKey) {
+    this.db.prepare("INSERT INTO tenants (tenant_id, doc) VALUES (?, ?)").run(tenant.tenant_id, JSON.stringify(tenant));
+    this.syncAccounts(tenant);
+    await this.putKey(key);
+  }
+  async get(tenantId: string) {
+    const row = this.db.prepare("SELECT doc FROM tenants WHERE tenant_id = ?").get(tenantId) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as Tenant) : null;
+  }
+  async update(tenant: Tenant) {
+    this.db.prepare("UPDATE tenants SET doc = ? WHERE tenant_id = ?").run(JSON.stringify(tenant), tenant.tenant_id);
+    this.syncAccounts(tenant);
+  }
+  async findByAwsAccount(accountId: string) {
+    const row = this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?").get(accountId) as { tenant_id: string } | undefined;
+    return row ? this.get(row.tenant_id) : null;
+  }
+  async putKey(key: ApiKey) {
+    this.db.prepare("INSERT OR REPLACE INTO api_keys (key_id, tenant_id, hash, expires_at, doc) VALUES (?, ?, ?, ?, ?)")
+      .run(key.key_id, key.tenant_id, key.hash, key.expires_at, JSON.stringify(key));
+  }
+  async findKey(hash: string, now: string) {
+    const row = this.db.prepare("SELECT doc FROM api_keys WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)").get(hash, now) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as ApiKey) : null;
+  }
+  async listKeys(tenantId: string) {
+    return (this.db.prepare("SELECT doc FROM api_keys WHERE tenant_id = ? ORDER BY key_id").all(tenantId) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as ApiKey);
+  }
+  async expireKey(tenantId: string, keyId: string, at: string) {
+    const row = this.db.prepare("SELECT doc FROM api_keys WHERE tenant_id = ? AND key_id = ?").get(tenantId, keyId) as { doc: string } | undefined;
+    if (!row) return false;
+    const key = { ...(JSON.parse(row.doc) as ApiKey), expires_at: at };
+    await this.putKey(key);
+    return true;
+  }
+  async touchKey(keyId: string, at: string) {
+    this.db.prepare("UPDATE api_keys SET doc = json_set(doc, '$.last_used_at', ?) WHERE key_id = ?").run(at, keyId);
+  }
+
+  private syncAccounts(tenant: Tenant) {
+    this.db.prepare("DELETE FROM tenant_accounts WHERE tenant_id = ?").run(tenant.tenant_id);
+    const ins = this.db.prepare("INSERT OR REPLACE INTO tenant_accounts (account_id, tenant_id) VALUES (?, ?)");
+    for (const a of tenant.settings.aws_account_ids) ins.run(a, tenant.tenant_id);
+  }
+}
