@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type Client } from "../support/embedded";
+
+describe("bad input gets a clear 4xx and the server stays up", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let api: Client;
+  beforeAll(async () => {
+    srv = await startServer();
+    api = (await srv.client.tenant("bad")).client;
+  });
+  afterAll(() => srv.stop());
+
+  it.each([
+    ["empty body", "", 400, /JSON/],
+    ["not JSON", "{nope", 400, /JSON/],
+    ["JSON array", "[]", 400, /body/],
+    ["JSON null", "null", 400, /body/],
+    ["missing service", { error: "x" }, 400, /service/],
+    ["missing error", { service: "x" }, 400, /error/],
+    ["error not a string", { error: 5, service: "x" }, 400, /error/],
+    ["blank error", { error: "   ", service: "x" }, 400, /error/],
+    ["unknown severity", { error: "x", service: "x", severity: "URGENT" }, 400, /severity/],
+    ["bad occurred_at", { error: "x", service: "x", occurred_at: "yesterday" }, 400, /occurred_at/],
+    ["metadata not an object", { error: "x", service: "x", metadata: [1] }, 400, /metadata/],
+    ["prototype pollution", '{"error":"x","service":"y","__proto__":{"admin":true}}', 202, null],
+    ["service too long", { error: "x", service: "s".repeat(201) }, 400, /service/],
+  ])("POST /api/v1/incidents with %s", async (_, body, status, message) => {
+    const r = await api.req("POST", "/api/v1/incidents", body);
+    expect(r.status).toBe(status);
+    if (message) expect(r.body.error.message).toMatch(message);
+  });
+
+  it.each([
+    ["?wait above 30", "/api/v1/incidents?wait=31", /wait/],
+    ["?wait not a number", "/api/v1/incidents?wait=abc", /wait/],
+  ])("%s is refused", async (_, path, message) => {
+    const r = await api.req("POST", path, { error: "x", service: "y" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(message);
+  });
+
+  it("413 over 256 KB", async () => {
+    const r = await api.req("POST", "/api/v1/incidents", { error: "x".repeat(300 * 1024), service: "y" });
+    expect(r.status).toBe(413);
+  });
+
+  it.each([
+    ["GET", "/api/v1/nope", 404],
+    ["DELETE", "/api/v1/incidents", 405],
+    ["GET", "/api/v1/incidents/%E0%A4%A", 404],
+    ["GET", "/api/v1/incidents?limit=100000", 400],
+    ["GET", "/api/v1/incidents?status=MAYBE", 400],
+    ["GET", "/api/v1/analytics?from=never", 400],
+    ["POST", "/api/v1/ingest/alertmanager", 400],
+    ["POST", "/api/v1/ingest/cloudwatch", 400],
+    ["PUT", "/api/v1/notifications", 400],
+  ])("%s %s → %i", async (method, path, status) => {
+    const r = await api.req(method, path, method === "GET" || method === "DELETE" ? undefined : { version: "3", channels: [{ type: "fax" }] });
+    expect(r.status).toBe(status);
+    expect(r.body.error.code).toEqual(expect.any(String));
+  });
+
+  it("is still serving after all of the above", async () => {
+    const r = await api.report("still alive?", "health");
+    expect(r.status).toBe(200);
+  });
+});

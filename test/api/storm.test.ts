@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pool, startServer, type Client } from "../support/embedded";
+
+describe("a storm of duplicates", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let api: Client;
+  beforeAll(async () => {
+    srv = await startServer();
+    api = (await srv.client.tenant("storm", { plan: "enterprise" })).client;
+  });
+  afterAll(() => srv.stop());
+
+  it("20 problems × 50 copies sent 32 at a time make exactly 20 incidents", async () => {
+    const problems = Array.from({ length: 20 }, (_, p) => ({ service: `svc-${p % 4}`, text: PROBLEMS[p] }));
+    const reports = problems.flatMap((p) => Array.from({ length: 50 }, (_, c) => ({ service: p.service, error: p.text(c) })));
+    reports.sort(() => Math.random() - 0.5);
+
+    const outcomes = await pool(reports, 32, (r) => api.report(r.error, r.service));
+
+    expect(outcomes.every((o) => o.status === 200)).toBe(true);
+    const incidents = new Set(outcomes.map((o) => o.body.incident_id));
+    expect(incidents.size).toBe(20);
+    expect(outcomes.filter((o) => o.body.status === "new")).toHaveLength(20);
+    const listed = (await api.req("GET", "/api/v1/incidents?limit=100")).body.incidents;
+    expect(listed).toHaveLength(20);
+    expect(listed.every((i: { occurrences: number }) => i.occurrences === 50)).toBe(true);
+  });
+});
+
+/** Each copy differs in ids, hosts and numbers, as real duplicates do. */
+const PROBLEMS: Array<(c: number) => string> = [
+  (c) => `Task timed out after ${30 + c / 100} seconds RequestId: ${hex(c)}-4a1b`,
+  (c) => `OOMKilled: container worker-${c} exceeded memory limit 512Mi`,
+  (c) => `connect ECONNREFUSED 10.0.${c % 255}.7:5432`,
+  (c) => `FATAL: remaining connection slots are reserved (pid ${4000 + c})`,
+  (c) => `No space left on device: /var/lib/docker/overlay2/${hex(c * 7)}/merged`,
+  (c) => `x509: certificate has expired or is not yet valid: current time 2026-11-${10 + (c % 18)}T10:00:00Z`,
+  (c) => `upstream returned 503 Service Unavailable for GET /api/orders/${c}`,
+  (c) => `Back-off restarting failed container app in pod web-${hex(c)}-x${c}`,
+  (c) => `Failed to pull image "registry.acme.io/app:${c}.0.1": not found`,
+  (c) => `Node ip-10-1-${c % 200}-3.ec2.internal status is now: NodeNotReady`,
+  (c) => `ProvisionedThroughputExceededException on table orders-${c % 3 === 0 ? "prod" : "prod"} request ${hex(c)}`,
+  (c) => `getaddrinfo ENOTFOUND payments-${c}.internal.acme.io`,
+  (c) => `OOM command not allowed when used memory > 'maxmemory' (client id=${c})`,
+  (c) => `consumer group billing lag is ${1000 + c * 13} messages on partition ${c % 12}`,
+  (c) => `Deadlock found when trying to get lock; transaction ${hex(c * 31)} rolled back`,
+  (c) => `HTTP 429 Too Many Requests from api.stripe.com, retry after ${c % 60}s`,
+  (c) => `Readiness probe failed: Get "http://10.2.${c % 250}.9:8080/health": context deadline exceeded`,
+  (c) => `The security token included in the request is expired (key AKIA${hex(c)}XYZ)`,
+  (c) => `EMFILE: too many open files, open '/tmp/upload-${c}.bin'`,
+  (c) => `DLQ orders-dlq has ${c + 1} messages visible`,
+];
+const hex = (n: number) => (n * 2654435761 >>> 0).toString(16);

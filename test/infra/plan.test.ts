@@ -1,0 +1,268 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import type { EventType } from "../../packages/core/src/events";
+import { STAGES, STAGE_NAMES, routesFor, routingRules, type StageSpec } from "../../packages/core/src/graph";
+import { newId } from "../../packages/core/src/ids";
+import {
+  CLOUDWATCH_ALARM_PATTERN,
+  DEFAULT_SHARDS,
+  EVENT_SOURCE,
+  HTTP_FUNCTION,
+  PRODUCTION_STAGES,
+  RETENTION_TIERS,
+  SHARD_ALPHABET,
+  VISIBILITY_FACTOR,
+  ingestStage,
+  isProductionStage,
+  lifecycleRules,
+  parseAccountIds,
+  planStages,
+  shardOf,
+  type EventPattern,
+  type StagePlan,
+} from "../../stacks/plan";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const plans = planStages(STAGES, { prefix: "ir-prod" });
+const planOf = (stage: string) => plans.find((p) => p.stage === stage) as StagePlan;
+const EVENT_TYPES = [...new Set(routingRules().map((r) => r.event))];
+
+/** EventBridge matching for the operators the plan uses: exact values, `prefix`, `suffix`, nested objects. */
+function matches(pattern: EventPattern, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([key, want]) => {
+    const have = event[key];
+    if (Array.isArray(want)) {
+      return want.some((w) => {
+        if (typeof w === "string") return have === w;
+        const op = w as { prefix?: string; suffix?: string };
+        if (typeof have !== "string") return false;
+        if (op.suffix !== undefined) return have.endsWith(op.suffix);
+        if (op.prefix !== undefined) return have.startsWith(op.prefix);
+        throw new Error(`operator not modelled here: ${JSON.stringify(w)}`);
+      });
+    }
+    return typeof have === "object" && have !== null && matches(want as EventPattern, have as Record<string, unknown>);
+  });
+}
+
+/** What EventBridge sees after a stage's PutEvents: the envelope is the detail. */
+const busEvent = (type: EventType, tenantId: string) => ({
+  source: EVENT_SOURCE,
+  "detail-type": type,
+  detail: { id: `alm_1:${type}`, type, tenant_id: tenantId, at: "2024-02-12T10:30:00Z", data: {} },
+});
+
+const deliveries = (event: Record<string, unknown>) =>
+  plans.flatMap((p) => p.rules.filter((r) => matches(r.pattern, event)).map((r) => ({ stage: p.stage, rule: r })));
+
+describe("planStages: every stage of the graph gets its resources", () => {
+  it("plans exactly the graph's stages", () => {
+    expect(plans.map((p) => p.stage)).toEqual(STAGE_NAMES);
+  });
+
+  describe.each(STAGE_NAMES)("%s", (stage) => {
+    const spec: StageSpec = STAGES[stage];
+    const p = planOf(stage);
+
+    it("has a queue and a DLQ, FIFO exactly when the stage is ordered", () => {
+      expect(p.queueName).toBe(`ir-prod-${stage}${spec.ordered ? ".fifo" : ""}`);
+      expect(p.dlqName).toBe(`ir-prod-${stage}-dlq${spec.ordered ? ".fifo" : ""}`);
+      expect(p.fifo).toBe(spec.ordered);
+    });
+
+    it("redrives after the stage's attempts, with a visibility timeout of at least 6x the function timeout", () => {
+      expect(p.maxReceiveCount).toBe(spec.maxAttempts);
+      expect(p.timeoutSeconds).toBe(spec.timeoutSeconds);
+      expect(p.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * p.timeoutSeconds);
+      expect(p.oldestMessageAlarmSeconds).toBeGreaterThanOrEqual(2 * p.visibilityTimeoutSeconds);
+    });
+
+    it("sizes the function from the spec", () => {
+      expect(p.memoryMb).toBe(spec.memoryMb);
+      expect(p.batchSize).toBe(spec.batchSize);
+      expect(p.handler).toBe(`packages/runtime-aws/src/handlers/${stage}.handler`);
+      expect(p.handlerFile).toBe(`packages/runtime-aws/src/handlers/${stage}.ts`);
+      expect(p.dlqEnvVar).toBe(`IR_DLQ_URL_${stage.toUpperCase()}`);
+    });
+
+    it.each([...spec.consumes])("has a rule on the bus for %s", (event) => {
+      const rules = p.rules.filter((r) => !r.external && r.event === event);
+      expect(rules.length).toBe(spec.ordered ? DEFAULT_SHARDS : 1);
+      for (const r of rules) {
+        expect(r.pattern.source).toEqual([EVENT_SOURCE]);
+        expect(r.pattern["detail-type"]).toEqual([event]);
+        expect(Boolean(r.messageGroupId)).toBe(spec.ordered);
+      }
+    });
+  });
+
+  it("routes every (event, stage) pair of the graph", () => {
+    for (const { event, stage } of routingRules()) {
+      expect(planOf(stage).rules.some((r) => r.event === event && !r.external), `${event} -> ${stage}`).toBe(true);
+    }
+  });
+
+  it("uses unique physical names", () => {
+    const names = plans.flatMap((p) => [p.queueName, p.dlqName]);
+    const rules = plans.flatMap((p) => p.rules.map((r) => r.name));
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(rules).size).toBe(rules.length);
+  });
+});
+
+describe("routing: an event on the bus reaches exactly the stages the graph names", () => {
+  const tenants = ["tenant_" + "0", ...Array.from({ length: 200 }, () => newId("tenant")), "t-Z", "t_"];
+
+  it.each(EVENT_TYPES)("%s", (type) => {
+    for (const tenant of tenants) {
+      const got = deliveries(busEvent(type, tenant));
+      // One delivery per consuming stage: an ordered stage's shards never overlap and never miss.
+      expect(got.map((d) => d.stage).sort(), `${type} for ${tenant}`).toEqual([...routesFor(type)].sort());
+    }
+  });
+
+  it("keeps all of one tenant's events in one message group of an ordered stage", () => {
+    const ordered = plans.filter((p) => p.fifo);
+    expect(ordered.length).toBeGreaterThan(0);
+    for (const p of ordered) {
+      for (let i = 0; i < 50; i++) {
+        const tenant = newId("tenant");
+        const groups = new Set(
+          STAGES[p.stage].consumes.flatMap((type) =>
+            deliveries(busEvent(type, tenant)).filter((d) => d.stage === p.stage).map((d) => d.rule.messageGroupId),
+          ),
+        );
+        expect(groups.size, `${p.stage} groups for ${tenant}`).toBe(1);
+        expect([...groups][0]).toBe(`${p.stage}-tenants-${shardOf(tenant, DEFAULT_SHARDS)}`);
+      }
+    }
+  });
+
+  it("covers every character a tenant id can end with, once", () => {
+    for (const p of plans.filter((x) => x.fifo)) {
+      for (const event of STAGES[p.stage].consumes) {
+        const suffixes = p.rules.filter((r) => r.event === event).flatMap((r) => r.tenantSuffixes ?? []);
+        expect(suffixes.sort()).toEqual([...SHARD_ALPHABET].sort());
+      }
+    }
+  });
+
+  it("sends customers' CloudWatch alarms (forwarded to the bus) to the ingest stage only", () => {
+    const alarm = { source: "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", account: "123456789012", detail: { alarmName: "x" } };
+    const got = deliveries(alarm);
+    expect(got.map((d) => d.stage)).toEqual([ingestStage(plans).stage]);
+    expect(got[0].rule.external).toBe(true);
+    expect(got[0].rule.pattern).toEqual(CLOUDWATCH_ALARM_PATTERN);
+  });
+
+  it("ignores events from other sources", () => {
+    const spoof = { ...busEvent("alarm.received", "tenant_x"), source: "someone.else" };
+    expect(deliveries(spoof)).toEqual([]);
+  });
+});
+
+describe("the ingest queue takes SQS direct publish", () => {
+  it("is the one stage consuming source.raw, and is not FIFO", () => {
+    const ingest = ingestStage(plans);
+    expect(ingest.stage).toBe("ingest");
+    expect(ingest.fifo).toBe(false);
+  });
+});
+
+describe("planStages rejects what AWS would reject", () => {
+  const base = STAGES.embed;
+  it.each([
+    ["a batch above 10", { ...base, batchSize: 11 }, /batchSize/],
+    ["a timeout above Lambda's 900 s", { ...base, timeoutSeconds: 901 }, /timeoutSeconds/],
+    ["memory below 128 MB", { ...base, memoryMb: 64 }, /memoryMb/],
+  ])("%s", (_d, spec, message) => {
+    expect(() => planStages({ embed: spec })).toThrow(message);
+  });
+
+  it("names too long for SQS or EventBridge", () => {
+    expect(() => planStages(STAGES, { prefix: `ir-${"x".repeat(70)}` })).toThrow(/characters, AWS allows/);
+  });
+});
+
+describe("stage settings", () => {
+  it.each([
+    ["prod", true],
+    ["production", true],
+    ["dev", false],
+    ["pr-123", false],
+  ])("%s is production: %s", (stage, want) => {
+    expect(isProductionStage(stage)).toBe(want);
+  });
+
+  it("sst.config.ts retains and protects the same production stages", () => {
+    const config = readFileSync(join(root, "sst.config.ts"), "utf8");
+    const list = /\[([^\]]*)\]\.includes\(input/.exec(config)?.[1];
+    expect(list?.split(",").map((s) => s.trim().replace(/"/g, ""))).toEqual([...PRODUCTION_STAGES]);
+    expect(config).toMatch(/removal: production \? "retain" : "remove"/);
+  });
+
+  it("parses registered tenant accounts", () => {
+    expect(parseAccountIds("")).toEqual([]);
+    expect(parseAccountIds(" 222222222222,111111111111\n111111111111 ")).toEqual(["111111111111", "222222222222"]);
+    expect(() => parseAccountIds("12345")).toThrow(/"12345" is not a 12-digit AWS account id/);
+  });
+
+  it("has an S3 lifecycle rule for each plan's retention tag", () => {
+    const rules = lifecycleRules();
+    for (const [days, plan] of [[7, "free"], [30, "starter"], [90, "professional"]] as const) {
+      const rule = rules.find((r) => r.tag?.value === `${days}d`);
+      expect(rule, plan).toMatchObject({ tag: { key: "retention", value: `${days}d` }, expirationDays: days });
+    }
+    expect(RETENTION_TIERS.some((t) => (t.plans as readonly string[]).includes("enterprise"))).toBe(true);
+    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
+  });
+});
+
+/** The names a module exports, read by the TypeScript checker: no module code runs (handlers parse env at load). */
+function exportedCallables(files: string[]): Map<string, Map<string, boolean>> {
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ["node"],
+  });
+  const checker = program.getTypeChecker();
+  const out = new Map<string, Map<string, boolean>>();
+  for (const file of files) {
+    const sf = program.getSourceFile(file);
+    const mod = sf && checker.getSymbolAtLocation(sf);
+    const names = new Map<string, boolean>();
+    for (const sym of mod ? checker.getExportsOfModule(mod) : []) {
+      const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+      const type = checker.getTypeOfSymbolAtLocation(target, sf as ts.SourceFile);
+      names.set(sym.getName(), type.getCallSignatures().length > 0);
+    }
+    out.set(file, names);
+  }
+  return out;
+}
+
+describe("handler paths", () => {
+  const functions = [...plans.map((p) => ({ name: p.stage, handler: p.handler, file: p.handlerFile })), { name: "http", ...HTTP_FUNCTION, file: HTTP_FUNCTION.handlerFile }];
+  const present = functions.filter((f) => existsSync(join(root, f.file)));
+  const exportsOf = present.length > 0 ? exportedCallables(present.map((f) => join(root, f.file))) : new Map();
+
+  it.each(functions)("$name: the handler path names the file and its `handler` export", ({ handler, file }) => {
+    expect(handler).toBe(`${file.replace(/\.ts$/, "")}.handler`);
+  });
+
+  it.for(functions)("$name: $file exists and exports a callable `handler`", ({ file }, ctx) => {
+    if (!existsSync(join(root, file))) {
+      ctx.skip(`${file} is not written yet (runtime-aws handlers are another task); the export check runs once it exists`);
+    }
+    const names = exportsOf.get(join(root, file));
+    expect(names?.has("handler"), `${file} exports: ${[...(names?.keys() ?? [])].join(", ")}`).toBe(true);
+    expect(names?.get("handler"), `${file}: handler is not callable`).toBe(true);
+  });
+});
