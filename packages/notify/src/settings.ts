@@ -1,0 +1,24 @@
+import { BadRequest, type NotificationSettings } from "@ir/core";
+import { receiverFor } from "./receivers";
+import { inspectTarget } from "./ssrf";
+
+/** For `GET /api/v1/notifications`: the shape the PUT took, with every secret masked. */
+export const maskNotificationSettings = (settings: NotificationSettings): NotificationSettings => ({
+  ...settings,
+  channels: settings.channels.map((channel) => receiverFor(channel).mask(channel)),
+});
+
+/**
+ * For `PUT /api/v1/notifications`: every tenant-supplied URL must be http(s) and, unless private targets are
+ * allowed (the embedded runtime), resolve only to public addresses. Throws BadRequest naming the first bad channel.
+ */
+export const validateTargets = async (settings: NotificationSettings, allowPrivate: boolean): Promise<void> => {
+  const verdicts = await Promise.all(settings.channels.map(async (channel) => {
+    const target = receiverFor(channel).target(channel);
+    return target === null ? ({ ok: true } as const) : inspectTarget(target, allowPrivate);
+  }));
+  const bad = verdicts.findIndex((v) => !v.ok);
+  if (bad === -1) return;
+  const verdict = verdicts[bad];
+  if (!verdict.ok) throw new BadRequest(`channels[${bad}] (${settings.channels[bad].type}): ${verdict.reason}`, "invalid_notification_target");
+};

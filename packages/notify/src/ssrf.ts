@@ -1,0 +1,128 @@
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+import { Poison, RetryLater } from "@ir/core";
+import { DEFAULT_RETRY_MS } from "./delivery";
+
+/**
+ * Tenants supply the URLs we POST to. In the AWS runtime a URL aimed inside the network (the instance
+ * metadata service, a VPC database, localhost) would let any tenant make us reach it, so every address a
+ * host resolves to must be public. Checked when the settings are saved and again before each send, since
+ * DNS answers change.
+ */
+
+const V4: Array<[string, number]> = [
+  ["0.0.0.0", 8], // "this network"; 0.0.0.0 reaches localhost on Linux
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10], // carrier-grade NAT; also Alibaba's metadata service
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16], // link-local: AWS, GCP and Azure metadata at 169.254.169.254
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4], // multicast
+  ["240.0.0.0", 4], // reserved, and broadcast
+];
+const V6: Array<[string, number]> = [
+  ["::", 128],
+  ["::1", 128],
+  ["::", 96], // IPv4-compatible (deprecated)
+  ["100::", 64], // discard
+  ["2001::", 32], // Teredo: tunnels to an IPv4 address we cannot see
+  ["2001:db8::", 32],
+  ["2002::", 16], // 6to4: embeds an IPv4 address, and is obsolete
+  ["fc00::", 7], // unique local; AWS metadata at fd00:ec2::254
+  ["fe80::", 10], // link-local
+  ["fec0::", 10], // site-local (deprecated)
+  ["ff00::", 8], // multicast
+];
+
+const blocked = new BlockList();
+for (const [net, prefix] of V4) blocked.addSubnet(net, prefix, "ipv4");
+for (const [net, prefix] of V6) blocked.addSubnet(net, prefix, "ipv6");
+
+const hextets = (address: string): number[] => {
+  let a = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = a.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (dotted) {
+    const [p, q, r, s] = dotted.slice(1).map(Number);
+    a = `${a.slice(0, -dotted[0].length)}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`;
+  }
+  const [head, tail] = a.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail === undefined ? [] : tail ? tail.split(":") : [];
+  const zeros = tail === undefined ? 0 : 8 - h.length - t.length;
+  return [...h, ...Array<string>(zeros).fill("0"), ...t].map((x) => parseInt(x, 16));
+};
+
+/** NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits: judge that address. */
+const nat64Target = (address: string): string | null => {
+  const h = hextets(address);
+  if (h[0] !== 0x64 || h[1] !== 0xff9b || h.slice(2, 6).some((x) => x !== 0)) return null;
+  return [h[6] >> 8, h[6] & 255, h[7] >> 8, h[7] & 255].join(".");
+};
+
+/** True for loopback, private, link-local, metadata, multicast and reserved addresses, and for non-addresses. */
+export const isPrivateAddress = (address: string): boolean => {
+  switch (isIP(address)) {
+    case 4: return blocked.check(address, "ipv4");
+    case 6: {
+      // BlockList already judges IPv4-mapped addresses (::ffff:a.b.c.d) by their IPv4 rules.
+      const embedded = nat64Target(address);
+      return embedded ? blocked.check(embedded, "ipv4") : blocked.check(address, "ipv6");
+    }
+    default: return true;
+  }
+};
+
+export type Resolve = (hostname: string) => Promise<string[]>;
+
+const DNS_TIMEOUT_MS = 5_000;
+
+const systemResolve: Resolve = async (hostname) => {
+  const answers = lookup(hostname, { all: true, verbatim: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("DNS lookup timed out")), DNS_TIMEOUT_MS);
+  });
+  try {
+    return (await Promise.race([answers, timeout])).map((a) => a.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+export type TargetVerdict = { ok: true } | { ok: false; reason: string; transient: boolean };
+
+export const inspectTarget = async (raw: string, allowPrivate: boolean, resolve: Resolve = systemResolve): Promise<TargetVerdict> => {
+  let url: URL;
+  try { url = new URL(raw); } catch { return { ok: false, reason: "is not a valid URL", transient: false }; }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return { ok: false, reason: `uses ${url.protocol.replace(/:$/, "")}; only http and https are allowed`, transient: false };
+  }
+  if (allowPrivate) return { ok: true };
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : await resolve(host);
+  } catch {
+    return { ok: false, reason: `host ${host} does not resolve`, transient: true };
+  }
+  if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve`, transient: true };
+  // Every address, not the first: a resolver may hand the connection any of them.
+  const bad = addresses.find(isPrivateAddress);
+  if (bad) return { ok: false, reason: `host ${host} is a private, loopback, link-local or metadata address (${bad})`, transient: false };
+  return { ok: true };
+};
+
+/** The send-time check: a private target can never become deliverable (Poison); a DNS failure may pass (retry). */
+export const guardTarget = async (receiver: string, raw: string, allowPrivate: boolean): Promise<void> => {
+  const verdict = await inspectTarget(raw, allowPrivate);
+  if (verdict.ok) return;
+  if (verdict.transient) throw new RetryLater(`${receiver} target ${verdict.reason}`, DEFAULT_RETRY_MS);
+  throw new Poison(`${receiver} target refused: ${verdict.reason}`);
+};

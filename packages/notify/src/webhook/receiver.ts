@@ -1,0 +1,11 @@
+import type { ChannelOf, Receiver } from "../receiver";
+import { MASK, maskUrl } from "../mask";
+import { buildWebhookPayload } from "./payload";
+import { sendWebhook } from "./send";
+
+export const webhook: Receiver<ChannelOf<"webhook">> = {
+  target: (channel) => channel.url,
+  mask: (channel) => ({ ...channel, url: maskUrl(channel.url), ...(channel.secret ? { secret: MASK } : {}) }),
+  build: (notice) => buildWebhookPayload(notice),
+  send: sendWebhook,
+};

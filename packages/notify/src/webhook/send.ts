@@ -1,0 +1,21 @@
+import type { ChannelOf, Delivery } from "../receiver";
+import { postJson, settle } from "../delivery";
+import { guardTarget } from "../ssrf";
+import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from "./signature";
+
+export const sendWebhook = async ({ channel, payload, tenantId, deliveryId, ports }: Delivery<ChannelOf<"webhook">>): Promise<void> => {
+  if (!ports.settings.allowPrivateTargets) await guardTarget("webhook", channel.url, false);
+  const tenant = await ports.tenants.get(tenantId);
+  // An erased tenant's queued notifications go nowhere (and are not kept in a dead-letter store either).
+  if (!tenant) return;
+  const secret = channel.secret ?? tenant.settings.webhook_secret;
+  // Signed over exactly the bytes sent, at send time, so a retry carries a fresh timestamp.
+  const body = JSON.stringify(payload);
+  const timestamp = String(Math.floor(ports.clock.now().getTime() / 1000));
+  const answer = await postJson("webhook", channel.url, body, {
+    [TIMESTAMP_HEADER]: timestamp,
+    [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+    [DELIVERY_HEADER]: deliveryId,
+  });
+  settle("webhook", answer, ports.clock.now());
+};
