@@ -1,0 +1,56 @@
+/**
+ * Text analysis for runbook retrieval: the terms BM25 indexes and queries. Identifiers are split the
+ * way people write them in prose (KubeStatefulSetReplicasMismatch → kube stateful set replicas
+ * mismatch) and also kept whole (statefulset), because runbooks mix both spellings.
+ */
+
+const STOP = new Set(
+  "a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself of off on once only or other our ours out over own same she should so some such than that the their theirs them themselves then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours".split(
+    " ",
+  ),
+);
+
+const CHUNK = /[A-Za-z0-9]+/g;
+const CAMEL = /([a-z])([A-Z])|([A-Z])([A-Z][a-z])/g;
+const PLACEHOLDERS = /<[a-z*]+>/g;
+
+const undouble = (w: string): string => {
+  const n = w.length;
+  return n > 3 && w[n - 1] === w[n - 2] && !"lsz".includes(w[n - 1]) ? w.slice(0, -1) : w;
+};
+
+/** A light suffix stripper (a subset of Porter's step 1): "fails", "failed", "failing" meet, "failure" too. */
+export function stem(word: string): string {
+  let w = word;
+  if (w.length <= 3) return w;
+  if (w.endsWith("ies") && w.length > 4) w = `${w.slice(0, -3)}y`;
+  else if (w.endsWith("sses")) w = w.slice(0, -2);
+  else if (w.endsWith("s") && !w.endsWith("ss") && !w.endsWith("us") && !w.endsWith("is")) w = w.slice(0, -1);
+  if (w.length > 5 && w.endsWith("ing")) w = undouble(w.slice(0, -3));
+  else if (w.length > 4 && w.endsWith("ed")) w = undouble(w.slice(0, -2));
+  else if (w.length > 5 && w.endsWith("ure")) w = w.slice(0, -3);
+  else if (w.length > 5 && w.endsWith("ly")) w = w.slice(0, -2);
+  if (w.length > 4 && w.endsWith("e")) w = w.slice(0, -1);
+  return w;
+}
+
+const push = (out: string[], word: string): void => {
+  if (word.length < 2 || /\d/.test(word) || STOP.has(word)) return;
+  out.push(stem(word));
+};
+
+/** Stemmed index terms of a text; numbers and anything holding a digit (ids, versions) are left out. */
+export function analyze(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.replace(PLACEHOLDERS, " ").matchAll(CHUNK)) {
+    const chunk = m[0];
+    const split = chunk.replace(CAMEL, "$1$3 $2$4");
+    if (split === chunk) {
+      push(out, chunk.toLowerCase());
+      continue;
+    }
+    for (const part of split.split(" ")) push(out, part.toLowerCase());
+    push(out, chunk.toLowerCase());
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * The parts of a markdown runbook that retrieval and recommendation care about: its title, the
+ * section that describes what the alert looks like (symptoms), the rest, and a short solution.
+ */
+
+export interface RunbookSections {
+  title: string;
+  symptoms: string;
+  body: string;
+}
+
+/** Headings whose section describes the problem as the alert shows it. */
+const SYMPTOM_HEADING = /symptom|meaning|description|overview|summary|signs?\b|what (?:it|this) means|alert|problem|context/i;
+/** Headings whose section says what to do about it, best first. */
+const SOLUTION_HEADINGS = [/resolution|remediation|mitigation|\bfix|solution|resolve/i, /recovery|workaround|action|steps|what to do|runbook/i];
+const MAX_SOLUTION = 300;
+
+interface Section {
+  heading: string;
+  level: number;
+  text: string;
+}
+
+const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+
+const sectionsOf = (markdown: string): { front: string; sections: Section[] } => {
+  const fm = FRONT_MATTER.exec(markdown);
+  const front = fm ? fm[1] : "";
+  const rest = fm ? markdown.slice(fm[0].length) : markdown;
+  const sections: Section[] = [{ heading: "", level: 0, text: "" }];
+  let fence = false;
+  for (const line of rest.split(/\r?\n/)) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    const h = fence ? null : /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    if (h) sections.push({ heading: h[2], level: h[1].length, text: "" });
+    else sections[sections.length - 1].text += `${line}\n`;
+  }
+  return { front, sections };
+};
+
+/** Split a runbook into the three BM25 fields. */
+export function splitRunbook(title: string, markdown: string): RunbookSections {
+  const { front, sections } = sectionsOf(markdown);
+  const titles = [title];
+  const fmTitle = /^title:\s*["']?(.*?)["']?\s*$/m.exec(front);
+  if (fmTitle) titles.push(fmTitle[1]);
+  const fmTags = /^tags:\s*\[?(.*?)\]?\s*$/m.exec(front);
+  const symptoms: string[] = [];
+  const body: string[] = fmTags ? [fmTags[1]] : [];
+  for (const s of sections) {
+    if (s.level === 1) titles.push(s.heading);
+    if (s.level > 1 && SYMPTOM_HEADING.test(s.heading)) symptoms.push(s.heading, s.text);
+    else body.push(s.level > 1 ? s.heading : "", s.text);
+  }
+  // Without a recognizable symptoms section, the text before the first sub-heading is the description.
+  if (symptoms.length === 0) {
+    const intro = sections.filter((s) => s.level <= 1).map((s) => s.text);
+    symptoms.push(...intro);
+  }
+  return { title: [...new Set(titles)].join(" "), symptoms: symptoms.join("\n"), body: body.join("\n") };
+}
+
+const plain = (md: string): string =>
+  md
+    .replace(/<[^>]+>/g, " ")
+    .replace(/```[\s\S]*?```/g, " ")
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/[*_`>]+/g, "")
+    .replace(/^\s*(?:[-+]|\d+\.)\s+/gm, "")
+    .replace(/\s+/g, " ")
+    .trim();
+
+/** The first sentences of `text` that fit in `max` characters (at least a cut one, never more than max). */
+const firstSentences = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  const sentences = text.match(/[^.!?]+[.!?]+(?=\s|$)|[^.!?]+$/g) ?? [text];
+  let out = "";
+  for (const s of sentences) {
+    const next = (out + s).trim();
+    if (next.length > max) break;
+    out = `${next} `;
+  }
+  out = out.trim();
+  if (out.length > 0) return out;
+  return `${text.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
+};
+
+/**
+ * A short answer to "what do I do": the start of the Resolution / Remediation / Mitigation section,
+ * else the first paragraph, at most 300 characters.
+ */
+export function solutionExcerpt(markdown: string): string {
+  const { sections } = sectionsOf(markdown);
+  for (const pattern of SOLUTION_HEADINGS) {
+    const s = sections.find((x) => x.level > 0 && pattern.test(x.heading) && plain(x.text).length > 0);
+    if (s) return firstSentences(plain(s.text), MAX_SOLUTION);
+  }
+  for (const s of sections) {
+    const para = s.text.split(/\n\s*\n/).map(plain).find((p) => p.length > 0);
+    if (para) return firstSentences(para, MAX_SOLUTION);
+  }
+  return "";
+}
