@@ -74,6 +74,8 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     expect(rb.status).toBe(201);
     const r = await api.report("ledger drift detected: 12 entries differ from bank statement", "ledger");
     expect(r.body.runbooks[0].runbook_id).toBe(rb.body.runbook_id);
+    await api.req("POST", `/api/v1/incidents/${r.body.incident_id}/resolve`, { resolution: "reconciled", resolved_by: "fin", runbook_id: rb.body.runbook_id });
+    expect((await api.req("GET", `/api/v1/runbooks/${rb.body.runbook_id}`)).body.success_count).toBe(1);
 
     const solo = (await srv.client.tenant("solo", { global_runbooks: false })).client;
     const s = await solo.report("Task timed out after 30.03 seconds", "lambda-x");

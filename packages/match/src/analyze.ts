@@ -4,10 +4,12 @@
  * mismatch) and also kept whole (statefulset), because runbooks mix both spellings.
  */
 
+/**
+ * English function words. Words that carry state in alerts stay indexed even though generic stop lists
+ * drop them: down, up, off, over, under, out, not, no, more, few, only, after, before.
+ */
 const STOP = new Set(
-  "a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself of off on once only or other our ours out over own same she should so some such than that the their theirs them themselves then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours".split(
-    " ",
-  ),
+  "a about am an and are as at be because been being both but by can could did do does doing for from had has have having he her here hers herself him himself his how i if in is it its itself just me my myself of on or our ours own she should so such than that the their theirs them themselves then there these they this those to was we were what when where which who whom why will with would you your yours".split(" "),
 );
 
 const CHUNK = /[A-Za-z0-9]+/g;
@@ -39,8 +41,11 @@ const push = (out: string[], word: string): void => {
   out.push(stem(word));
 };
 
-/** Stemmed index terms of a text; numbers and anything holding a digit (ids, versions) are left out. */
-export function analyze(text: string): string[] {
+/**
+ * Stemmed index terms of a text; numbers and anything holding a digit (ids, versions) are left out.
+ * Split identifiers also yield their whole lower-cased form unless `joined` is false.
+ */
+export function analyze(text: string, joined = true): string[] {
   const out: string[] = [];
   for (const m of text.replace(PLACEHOLDERS, " ").matchAll(CHUNK)) {
     const chunk = m[0];
@@ -50,7 +55,25 @@ export function analyze(text: string): string[] {
       continue;
     }
     for (const part of split.split(" ")) push(out, part.toLowerCase());
-    push(out, chunk.toLowerCase());
+    if (joined) push(out, chunk.toLowerCase());
   }
   return out;
+}
+
+/**
+ * Adjacent pairs of content words ("kube proxy", "request namespace"): phrases tell apart runbooks
+ * that share every word ("requests for Pods" vs "requests for Namespaces"). Sentence ends break pairs.
+ */
+export function phrases(text: string): string[] {
+  const out: string[] = [];
+  for (const sentence of text.split(/[.!?;:\n]+(?:\s|$)|\n/)) {
+    const words = analyze(sentence, false);
+    for (let i = 1; i < words.length; i++) out.push(`${words[i - 1]} ${words[i]}`);
+  }
+  return out;
+}
+
+/** Unigrams and phrases together: the full set of BM25 terms of a text. */
+export function terms(text: string): string[] {
+  return [...analyze(text), ...phrases(text)];
 }

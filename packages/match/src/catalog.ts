@@ -34,8 +34,9 @@ export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Cata
   const vectors = runbooks.length ? await ports.embedder.embed(runbooks.map(runbookText)) : [];
   const index = new RunbookIndex(runbooks.map((r, i) => ({
     runbook_id: r.runbook_id, title: r.title, content: r.content, tags: r.tags, vector: vectors[i],
-    success_count: r.success_count + (stats[r.runbook_id]?.success ?? 0),
-    failure_count: r.failure_count + (stats[r.runbook_id]?.failure ?? 0),
+    // Own runbooks count successes on the document, global ones in the tenant's stats: never both.
+    success_count: r.tenant_id === tenant.tenant_id ? r.success_count : (stats[r.runbook_id]?.success ?? 0),
+    failure_count: stats[r.runbook_id]?.failure ?? 0,
   })));
   const catalog = { index, byId: new Map(runbooks.map((r) => [r.runbook_id, r])), loadedAt: ports.clock.now().getTime() };
   cache.set(tenant.tenant_id, catalog);

@@ -1,5 +1,5 @@
-import { analyze } from "./analyze";
-import { solutionExcerpt, splitRunbook } from "./runbook-sections";
+import { analyze, terms } from "./analyze";
+import { solutionExcerpt, splitRunbook, statements } from "./runbook-sections";
 
 export interface RunbookDoc {
   runbook_id: string;
@@ -28,11 +28,22 @@ const WEIGHT: Record<Field, number> = { title: 3, symptoms: 2, body: 1 };
 const B: Record<Field, number> = { title: 0.3, symptoms: 0.75, body: 0.75 };
 const K1 = 1.2;
 
-/** Share of the fused score taken by lexical relevance; the rest is vector cosine. */
-const LEXICAL_SHARE = 0.6;
 /**
- * BM25 is unbounded; it is squashed by the score the query would get against a document made of its
- * own words in the title, so a query fully answered scores near 1 and one barely touched near 0.
+ * Fusion. Relevance is a weighted mean of three views of the match (weights sum to 1):
+ * - lexical: fielded BM25 over words and word pairs, squashed to 0..1 (see SELF_MATCH_SHARE);
+ * - symptom: how completely the alert states one of the runbook's symptom statements;
+ * - vector: cosine of the embeddings.
+ * It is then scaled by how much of the runbook's subject (its title) the alert names: a runbook
+ * about "Kube Scheduler" is a poor answer to "Kubelet has disappeared", however much of the rest of
+ * the sentence its prose repeats. TITLE_SHARE is how much of the score depends on that.
+ */
+const W_LEXICAL = 0.4;
+const W_SYMPTOM = 0.35;
+const W_VECTOR = 0.25;
+const TITLE_SHARE = 0.6;
+/**
+ * BM25 is unbounded; it is divided by the score the query would get against a document holding all
+ * its terms in the title, times this share, so a query fully answered scores near 1.
  */
 const SELF_MATCH_SHARE = 0.5;
 /**
@@ -46,13 +57,17 @@ interface Indexed {
   doc: RunbookDoc;
   tf: Record<Field, Map<string, number>>;
   len: Record<Field, number>;
+  /** Distinct title words (identifiers split): the runbook's subject. */
+  titleTerms: string[];
+  /** Distinct words of each symptom statement. */
+  symptoms: string[][];
   solution: string;
   prior: number;
 }
 
-const countTerms = (terms: string[]): Map<string, number> => {
+const countTerms = (list: string[]): Map<string, number> => {
   const m = new Map<string, number>();
-  for (const t of terms) m.set(t, (m.get(t) ?? 0) + 1);
+  for (const t of list) m.set(t, (m.get(t) ?? 0) + 1);
   return m;
 };
 
@@ -70,26 +85,38 @@ const priorOf = (success: number, failure: number): number => {
   return (s + 1) / (s + f + 2) - 0.5;
 };
 
+const idfOf = (n: number, df: number): number => Math.log(1 + (n - df + 0.5) / (df + 0.5));
+
 /**
- * Hybrid runbook retrieval: fielded BM25 fused with vector cosine, nudged by each runbook's track record.
- * Build once per runbook set (it is cheap: one pass over the documents), query many times.
+ * Hybrid runbook retrieval: fielded BM25, symptom coverage and vector cosine, scaled by title
+ * coverage and nudged by each runbook's track record. Build once per runbook set (one pass over the
+ * documents), query many times.
  */
 export class RunbookIndex {
   private readonly items: Indexed[];
   private readonly df = new Map<string, number>();
+  private readonly titleDf = new Map<string, number>();
   private readonly avgLen: Record<Field, number>;
 
   constructor(docs: RunbookDoc[]) {
     this.items = docs.map((doc) => {
       const sections = splitRunbook(doc.title, doc.content);
       const fields: Record<Field, string[]> = {
-        title: analyze(`${sections.title} ${doc.tags.join(" ")}`),
-        symptoms: analyze(sections.symptoms),
-        body: analyze(sections.body),
+        title: terms(`${sections.title}. ${doc.tags.join(". ")}`),
+        symptoms: terms(sections.symptoms),
+        body: terms(sections.body),
       };
-      const tf = { title: countTerms(fields.title), symptoms: countTerms(fields.symptoms), body: countTerms(fields.body) };
-      const len = { title: fields.title.length, symptoms: fields.symptoms.length, body: fields.body.length };
-      return { doc, tf, len, solution: solutionExcerpt(doc.content), prior: priorOf(doc.success_count, doc.failure_count) };
+      return {
+        doc,
+        tf: { title: countTerms(fields.title), symptoms: countTerms(fields.symptoms), body: countTerms(fields.body) },
+        len: { title: fields.title.length, symptoms: fields.symptoms.length, body: fields.body.length },
+        titleTerms: [...new Set(analyze(sections.title, false))],
+        symptoms: statements(sections.symptoms)
+          .map((s) => [...new Set(analyze(s, false))])
+          .filter((s) => s.length >= 2),
+        solution: solutionExcerpt(doc.content),
+        prior: priorOf(doc.success_count, doc.failure_count),
+      };
     });
     const total = { title: 0, symptoms: 0, body: 0 };
     for (const it of this.items) {
@@ -99,15 +126,14 @@ export class RunbookIndex {
         for (const t of it.tf[f].keys()) seen.add(t);
       }
       for (const t of seen) this.df.set(t, (this.df.get(t) ?? 0) + 1);
+      for (const t of it.titleTerms) this.titleDf.set(t, (this.titleDf.get(t) ?? 0) + 1);
     }
     const n = Math.max(1, this.items.length);
     this.avgLen = { title: total.title / n || 1, symptoms: total.symptoms / n || 1, body: total.body / n || 1 };
   }
 
   private idf(term: string): number {
-    const n = this.items.length;
-    const df = this.df.get(term) ?? 0;
-    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    return idfOf(this.items.length, this.df.get(term) ?? 0);
   }
 
   private bm25(it: Indexed, query: Map<string, number>): number {
@@ -133,14 +159,32 @@ export class RunbookIndex {
     return score;
   }
 
-  search(query: string, queryVector: Float32Array, k: number): RunbookHit[] {
+  /** Share of an idf-weighted word set that the query contains. */
+  private coverage(words: string[], query: Map<string, number>, idf: (t: string) => number): number {
+    let have = 0;
+    let all = 0;
+    for (const t of words) {
+      const w = idf(t);
+      all += w;
+      if (query.has(t)) have += w;
+    }
+    return all > 0 ? have / all : 0;
+  }
+
+  search(text: string, queryVector: Float32Array, k: number): RunbookHit[] {
     if (this.items.length === 0 || k <= 0) return [];
-    const terms = countTerms(analyze(query));
-    const scale = this.selfScore(terms) * SELF_MATCH_SHARE;
+    const query = countTerms(terms(text));
+    const scale = this.selfScore(query) * SELF_MATCH_SHARE;
+    const n = this.items.length;
+    // Over titles alone: "kube" in most titles says nothing, "scheduler" in one says which runbook it is.
+    const titleIdf = (t: string): number => idfOf(n, this.titleDf.get(t) ?? 0);
+    const idf = (t: string): number => this.idf(t);
     const hits = this.items.map((it) => {
-      const lexical = scale > 0 ? Math.min(1, this.bm25(it, terms) / scale) : 0;
+      const lexical = scale > 0 ? Math.min(1, this.bm25(it, query) / scale) : 0;
+      const symptom = it.symptoms.reduce((best, s) => Math.max(best, this.coverage(s, query, idf)), 0);
       const vector = Math.max(0, cosine(queryVector, it.doc.vector));
-      const relevance = LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * vector;
+      const title = this.coverage(it.titleTerms, query, titleIdf);
+      const relevance = (W_LEXICAL * lexical + W_SYMPTOM * symptom + W_VECTOR * vector) * (1 - TITLE_SHARE + TITLE_SHARE * title);
       const similarity = Math.min(1, Math.max(0, relevance * (1 + 2 * PRIOR_SPAN * it.prior)));
       return { it, similarity };
     });

@@ -19,6 +19,9 @@ export async function resolveIncident(ports: Ports, incident: Incident, r: Resol
   await ports.incidents.put(resolved);
   await ports.vectors.update(tenantNamespace(incident.tenant_id), incident.incident_id, { status: "RESOLVED" });
   await recordResolution(ports, incident.tenant_id, r.runbook_id ?? null, incident.recommended_runbooks[0]?.runbook_id ?? null);
+  // The tenant's own runbook carries its count on the document (DESIGN §5); global ones are counted per tenant in learning.
+  const own = r.runbook_id ? await ports.runbooks.get(incident.tenant_id, r.runbook_id) : null;
+  if (own) await ports.runbooks.put({ ...own, success_count: own.success_count + 1 });
   invalidateCatalog(incident.tenant_id);
   await ports.audit.append({
     event_id: ports.newId("aud"), tenant_id: incident.tenant_id, at: now, actor: r.resolved_by, action: "incident.resolved",

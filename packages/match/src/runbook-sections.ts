@@ -22,11 +22,13 @@ interface Section {
 }
 
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+/** HTML that markdown runbooks embed (<details>, <summary>Full context</summary>): markup, not words. */
+const HTML_TAG = /<\/?[A-Za-z][^>\n]*>/g;
 
 const sectionsOf = (markdown: string): { front: string; sections: Section[] } => {
   const fm = FRONT_MATTER.exec(markdown);
   const front = fm ? fm[1] : "";
-  const rest = fm ? markdown.slice(fm[0].length) : markdown;
+  const rest = (fm ? markdown.slice(fm[0].length) : markdown).replace(HTML_TAG, " ");
   const sections: Section[] = [{ heading: "", level: 0, text: "" }];
   let fence = false;
   for (const line of rest.split(/\r?\n/)) {
@@ -58,6 +60,21 @@ export function splitRunbook(title: string, markdown: string): RunbookSections {
     symptoms.push(...intro);
   }
   return { title: [...new Set(titles)].join(" "), symptoms: symptoms.join("\n"), body: body.join("\n") };
+}
+
+/**
+ * The separate statements of a symptoms section: list items and sentences ("- `Task timed out`",
+ * "Pod has been in a non-ready state for more than 15 minutes."). An alert usually shows one of them.
+ */
+export function statements(text: string): string[] {
+  const out: string[] = [];
+  for (const block of text.split(/\n\s*(?:[-*+]|\d+\.)\s+|\n\s*\n/)) {
+    for (const sentence of block.split(/(?<=[.!?])\s+(?=[A-Z`"'(])/)) {
+      const s = sentence.replace(/\s+/g, " ").trim();
+      if (s.length > 0) out.push(s);
+    }
+  }
+  return out;
 }
 
 const plain = (md: string): string =>

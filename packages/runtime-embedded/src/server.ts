@@ -37,6 +37,7 @@ export function createHttpServer(api: ApiHandler, log: Logger): Server {
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : v;
       const out = await api({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers, body, remoteAddress: req.socket.remoteAddress });
       res.writeHead(out.status, { ...out.headers, "x-request-id": requestId }).end(out.body);
+      log.debug({ request_id: requestId, method: req.method, path: url.pathname, status: out.status }, "request");
     } catch (err) {
       // Malformed URLs and aborted uploads end here: the client gets a 400, the process keeps going.
       log.warn({ err: (err as Error).message, request_id: requestId }, "bad request");
