@@ -18,6 +18,7 @@ import {
   ingestStage,
   isProductionStage,
   lifecycleRules,
+  optionalEnvironment,
   parseAccountIds,
   planStages,
   shardOf,
@@ -28,7 +29,8 @@ import {
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const plans = planStages(STAGES, { prefix: "ir-prod" });
 const planOf = (stage: string) => plans.find((p) => p.stage === stage) as StagePlan;
-const EVENT_TYPES = [...new Set(routingRules().map((r) => r.event))];
+/** Every event type a stage puts on the bus (source.raw never travels on it). */
+const BUS_EVENT_TYPES = [...new Set(routingRules().map((r) => r.event))].filter((t) => t !== "source.raw");
 
 /** EventBridge matching for the operators the plan uses: exact values, `prefix`, `suffix`, nested objects. */
 function matches(pattern: EventPattern, event: Record<string, unknown>): boolean {
@@ -89,9 +91,16 @@ describe("planStages: every stage of the graph gets its resources", () => {
     });
 
     it.each([...spec.consumes])("has a rule on the bus for %s", (event) => {
-      const rules = p.rules.filter((r) => !r.external && r.event === event);
+      const rules = p.rules.filter((r) => r.event === event);
+      if (event === "source.raw") {
+        // Raw messages come by SQS direct publish; their only bus form is a customer's forwarded CloudWatch alarm.
+        expect(rules).toEqual([expect.objectContaining({ external: true, pattern: CLOUDWATCH_ALARM_PATTERN })]);
+        expect(p.forwardedQueueName).toBe(`ir-prod-${stage}-forwarded`);
+        return;
+      }
       expect(rules.length).toBe(spec.ordered ? DEFAULT_SHARDS : 1);
       for (const r of rules) {
+        expect(r.external).toBe(false);
         expect(r.pattern.source).toEqual([EVENT_SOURCE]);
         expect(r.pattern["detail-type"]).toEqual([event]);
         expect(Boolean(r.messageGroupId)).toBe(spec.ordered);
@@ -101,12 +110,15 @@ describe("planStages: every stage of the graph gets its resources", () => {
 
   it("routes every (event, stage) pair of the graph", () => {
     for (const { event, stage } of routingRules()) {
-      expect(planOf(stage).rules.some((r) => r.event === event && !r.external), `${event} -> ${stage}`).toBe(true);
+      expect(planOf(stage).rules.some((r) => r.event === event), `${event} -> ${stage}`).toBe(true);
     }
   });
 
   it("uses unique physical names", () => {
-    const names = plans.flatMap((p) => [p.queueName, p.dlqName]);
+    const names = plans.flatMap((p) => [p.queueName, p.dlqName, ...(p.forwardedQueueName ? [p.forwardedQueueName] : [])]);
+    const alarms = plans.flatMap((p) => Object.values(p.alarmNames));
+    expect(new Set(alarms).size).toBe(alarms.length);
+    expect(alarms.every((a) => a.startsWith("ir-prod-"))).toBe(true);
     const rules = plans.flatMap((p) => p.rules.map((r) => r.name));
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(rules).size).toBe(rules.length);
@@ -116,7 +128,7 @@ describe("planStages: every stage of the graph gets its resources", () => {
 describe("routing: an event on the bus reaches exactly the stages the graph names", () => {
   const tenants = ["tenant_" + "0", ...Array.from({ length: 200 }, () => newId("tenant")), "t-Z", "t_"];
 
-  it.each(EVENT_TYPES)("%s", (type) => {
+  it.each(BUS_EVENT_TYPES)("%s", (type) => {
     for (const tenant of tenants) {
       const got = deliveries(busEvent(type, tenant));
       // One delivery per consuming stage: an ordered stage's shards never overlap and never miss.
@@ -158,6 +170,10 @@ describe("routing: an event on the bus reaches exactly the stages the graph name
     expect(got[0].rule.pattern).toEqual(CLOUDWATCH_ALARM_PATTERN);
   });
 
+  it("routes nothing for a source.raw put on the bus (raw messages come by SQS direct publish only)", () => {
+    expect(deliveries(busEvent("source.raw", "tenant_x"))).toEqual([]);
+  });
+
   it("ignores events from other sources", () => {
     const spoof = { ...busEvent("alarm.received", "tenant_x"), source: "someone.else" };
     expect(deliveries(spoof)).toEqual([]);
@@ -169,6 +185,13 @@ describe("the ingest queue takes SQS direct publish", () => {
     const ingest = ingestStage(plans);
     expect(ingest.stage).toBe("ingest");
     expect(ingest.fifo).toBe(false);
+    expect(plans.filter((p) => p.forwardedQueueName).map((p) => p.stage)).toEqual(["ingest"]);
+  });
+
+  it("keeps customers' forwarded alarms off the direct-publish queue", () => {
+    const ingest = ingestStage(plans);
+    expect(ingest.forwardedQueueName).not.toBe(ingest.queueName);
+    expect(ingest.rules.every((r) => r.external)).toBe(true);
   });
 });
 
@@ -202,6 +225,10 @@ describe("stage settings", () => {
     const list = /\[([^\]]*)\]\.includes\(input/.exec(config)?.[1];
     expect(list?.split(",").map((s) => s.trim().replace(/"/g, ""))).toEqual([...PRODUCTION_STAGES]);
     expect(config).toMatch(/removal: production \? "retain" : "remove"/);
+  });
+
+  it("passes on optional runtime settings only when set", () => {
+    expect(optionalEnvironment({ IR_CHAT_MODEL: "gpt-4o", LOG_LEVEL: "", UNRELATED: "x" })).toEqual({ IR_CHAT_MODEL: "gpt-4o" });
   });
 
   it("parses registered tenant accounts", () => {

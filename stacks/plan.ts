@@ -1,0 +1,288 @@
+import type { EventType } from "../packages/core/src/events";
+import { STAGES, type StageName, type StageSpec } from "../packages/core/src/graph";
+
+/**
+ * The mapping from the stage graph to AWS resources, as data. No SST or Pulumi import here: the stacks turn
+ * these plans into resources, and test/infra/plan.test.ts checks them without AWS.
+ */
+
+/** EventBridge `source` of every event the pipeline itself puts on the bus (PutEvents). */
+export const EVENT_SOURCE = "incident-responder";
+export const HANDLERS_DIR = "packages/runtime-aws/src/handlers";
+/** AWS: an SQS event source's visibility timeout should be at least six times the function timeout. */
+export const VISIBILITY_FACTOR = 6;
+/** Lambda's SQS event source hands at most 10 messages to one invocation without a batching window (always for FIFO). */
+export const MAX_BATCH = 10;
+/** Production stages keep their data when the stage is removed. */
+export const PRODUCTION_STAGES = ["prod", "production"] as const;
+
+/** CloudWatch alarms that customers forward from their own accounts (see docs/aws.md, onboarding). */
+export const CLOUDWATCH_ALARM_PATTERN = {
+  source: ["aws.cloudwatch"],
+  "detail-type": ["CloudWatch Alarm State Change"],
+} as const;
+
+/**
+ * EventBridge cannot set a per-event message group on a FIFO target: `MessageGroupId` is one fixed string per
+ * target. An ordered stage therefore gets one rule per (event, shard); each shard matches tenant ids by their
+ * last character and targets its own message group. All events of one tenant land in one group, which keeps
+ * every (tenant, service) pair in order while unrelated tenants proceed in parallel. The alphabet covers every
+ * character `newId()` ends a tenant id with, and more.
+ */
+export const SHARD_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+export const DEFAULT_SHARDS = 8;
+
+export type EventPattern = Record<string, unknown>;
+
+export interface RulePlan {
+  /** Physical EventBridge rule name (also the Pulumi resource name). */
+  name: string;
+  /** The pipeline event this rule delivers; for external rules, the raw form the stage consumes. */
+  event: EventType;
+  /**
+   * True when the rule matches events from outside the pipeline (customers' CloudWatch alarms). External rules
+   * target the stage's forwarded-alarms queue, never the direct-publish queue (see `forwardedQueueName`).
+   */
+  external: boolean;
+  pattern: EventPattern;
+  /** FIFO targets only: the message group every event of this rule goes to. */
+  messageGroupId?: string;
+  /** Sharded rules only: the last characters of the tenant ids this rule matches. */
+  tenantSuffixes?: string[];
+}
+
+export interface StagePlan {
+  stage: StageName;
+  description: string;
+  /** PascalCase stage name: prefix of the SST component names (`MatchQueue`, `MatchWorker`, ...). */
+  component: string;
+  queueName: string;
+  dlqName: string;
+  fifo: boolean;
+  /** Receives before SQS moves a message to the DLQ (the stage's maxAttempts). */
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  /** SST handler path, `<file without extension>.<export>`. */
+  handler: string;
+  /** The TypeScript file the handler path names, relative to the repository root. */
+  handlerFile: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  batchSize: number;
+  /** Environment variable that carries this stage's DLQ URL to the functions. */
+  dlqEnvVar: string;
+  /** True for the queue producers publish to directly (SQS direct publish). */
+  directPublish: boolean;
+  /**
+   * Direct-publish stage only: a second queue feeding the same function, written to by EventBridge alone (the
+   * external rule). Customers may SendMessage to the direct-publish queue, so a message there claiming to be
+   * a CloudWatch event from some account proves nothing; a message on this queue was put there by our rule,
+   * and its `account` was set by EventBridge. It redrives to the stage's DLQ.
+   */
+  forwardedQueueName?: string;
+  rules: RulePlan[];
+  /** Alarm when the oldest message has waited this long: two full visibility cycles, at least ten minutes. */
+  oldestMessageAlarmSeconds: number;
+  /** CloudWatch alarm names (prefixed like the queues, so stages sharing an account stay apart in the console). */
+  alarmNames: { dlqDepth: string; oldestMessage: string; forwardedOldestMessage?: string };
+}
+
+export interface PlanOptions {
+  /** Prefix of every physical name; the stacks pass `ir-<stage>` so stages can share an account. */
+  prefix?: string;
+  /** Message groups per ordered stage. */
+  shards?: number;
+}
+
+export interface FunctionPlan {
+  handler: string;
+  handlerFile: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+/** The HTTP API's function. API Gateway answers 503 after 30 s whatever the function does, so `?wait=` must stay below. */
+export const HTTP_FUNCTION: FunctionPlan = {
+  handler: `${HANDLERS_DIR}/http.handler`,
+  handlerFile: `${HANDLERS_DIR}/http.ts`,
+  memoryMb: 512,
+  timeoutSeconds: 30,
+};
+
+/** The forwarded-alarms queue's URL, for the ingest function to tell its two sources apart. */
+export const FORWARDED_QUEUE_ENV = "IR_INGEST_FORWARDED_QUEUE_URL";
+
+/** Settings the AWS runtime reads with a default: passed on from the deploying shell when set there. */
+export const OPTIONAL_ENV = ["IR_PAGERDUTY_EVENTS_URL", "IR_EMBEDDING_MODEL", "IR_CHAT_MODEL", "LOG_LEVEL", "OPENAI_BASE_URL", "PINECONE_CONTROLLER_HOST"] as const;
+
+export const optionalEnvironment = (env: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(OPTIONAL_ENV.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])));
+
+const SQS_NAME_MAX = 80;
+const RULE_NAME_MAX = 64;
+const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
+
+export const pascal = (s: string) => s.replace(/(^|[-_.])([a-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+
+export const dlqEnvVar = (stage: string) => `IR_DLQ_URL_${stage.toUpperCase()}`;
+
+export const isProductionStage = (stage: string) => (PRODUCTION_STAGES as readonly string[]).includes(stage);
+
+/** The last characters of tenant ids that shard `k` of `n` matches: every `n`-th character of the alphabet. */
+export const shardSuffixes = (k: number, n: number) => [...SHARD_ALPHABET].filter((_c, i) => i % n === k);
+
+/** Which shard a tenant's events go to (mirrors the patterns; for tests and the docs). */
+export const shardOf = (tenantId: string, n: number): number | null => {
+  const i = SHARD_ALPHABET.indexOf(tenantId.slice(-1));
+  return i < 0 || tenantId.length === 0 ? null : i % n;
+};
+
+const check = (ok: boolean, message: string) => {
+  if (!ok) throw new Error(`stage plan: ${message}`);
+};
+
+const checkName = (name: string, max: number, what: string) => {
+  check(name.length <= max, `${what} "${name}" is ${name.length} characters, AWS allows ${max}; use a shorter stage name`);
+  check(NAME_CHARS.test(name), `${what} "${name}" may only use letters, digits, ".", "-" and "_"`);
+};
+
+function planRules(stage: StageName, spec: StageSpec, prefix: string, fifo: boolean, shards: number): RulePlan[] {
+  const rules: RulePlan[] = [];
+  for (const event of spec.consumes) {
+    // Raw source messages are not pipeline events: nothing puts `source.raw` on the bus (its bus form is below).
+    if (event === "source.raw") continue;
+    const base = { source: [EVENT_SOURCE], "detail-type": [event] };
+    if (!fifo) {
+      rules.push({ name: `${prefix}-${stage}-${event}`, event, external: false, pattern: base });
+      continue;
+    }
+    for (let k = 0; k < shards; k++) {
+      const tenantSuffixes = shardSuffixes(k, shards);
+      rules.push({
+        name: `${prefix}-${stage}-${event}-s${k}`,
+        event,
+        external: false,
+        pattern: { ...base, detail: { tenant_id: tenantSuffixes.map((suffix) => ({ suffix })) } },
+        // The same group for every event type of a shard: alarm.resolved must not overtake alarm.embedded.
+        messageGroupId: `${stage}-tenants-${k}`,
+        tenantSuffixes,
+      });
+    }
+  }
+  // Raw alarms from customers' accounts arrive on the bus in AWS's own format; the stage that consumes raw
+  // source messages takes them from its forwarded-alarms queue (it maps `account` to the tenant that registered it).
+  if ((spec.consumes as readonly EventType[]).includes("source.raw")) {
+    check(!fifo, `${stage} consumes source.raw and is ordered; customers' CloudWatch events carry no tenant id to shard on`);
+    rules.push({ name: `${prefix}-${stage}-cloudwatch-alarm`, event: "source.raw", external: true, pattern: { ...CLOUDWATCH_ALARM_PATTERN } });
+  }
+  return rules;
+}
+
+/** One plan per stage of the graph: its queue, DLQ, function and the EventBridge rules that feed it. */
+export function planStages(stages: Record<string, StageSpec> = STAGES, opts: PlanOptions = {}): StagePlan[] {
+  const prefix = opts.prefix ?? "ir";
+  const shards = opts.shards ?? DEFAULT_SHARDS;
+  check(Number.isInteger(shards) && shards >= 1 && shards <= SHARD_ALPHABET.length, `shards must be 1..${SHARD_ALPHABET.length}, got ${shards}`);
+
+  return Object.entries(stages).map(([name, spec]) => {
+    const stage = name as StageName;
+    check(/^[a-z][a-z0-9-]*$/.test(stage), `stage name "${stage}" must be lowercase letters, digits and "-"`);
+    check(Number.isInteger(spec.timeoutSeconds) && spec.timeoutSeconds >= 1 && spec.timeoutSeconds <= 900, `${stage}.timeoutSeconds must be 1..900 (Lambda's limit)`);
+    check(Number.isInteger(spec.batchSize) && spec.batchSize >= 1 && spec.batchSize <= MAX_BATCH, `${stage}.batchSize must be 1..${MAX_BATCH}`);
+    check(Number.isInteger(spec.maxAttempts) && spec.maxAttempts >= 1 && spec.maxAttempts <= 1000, `${stage}.maxAttempts must be 1..1000 (SQS maxReceiveCount)`);
+    check(Number.isInteger(spec.memoryMb) && spec.memoryMb >= 128 && spec.memoryMb <= 10240, `${stage}.memoryMb must be 128..10240`);
+
+    const fifo = spec.ordered;
+    const suffix = fifo ? ".fifo" : "";
+    const queueName = `${prefix}-${stage}${suffix}`;
+    const dlqName = `${prefix}-${stage}-dlq${suffix}`;
+    checkName(queueName, SQS_NAME_MAX, "queue name");
+    checkName(dlqName, SQS_NAME_MAX, "DLQ name");
+
+    const visibilityTimeoutSeconds = spec.timeoutSeconds * VISIBILITY_FACTOR;
+    check(visibilityTimeoutSeconds <= 43_200, `${stage}: visibility timeout ${visibilityTimeoutSeconds}s exceeds SQS's 12 hours`);
+
+    const rules = planRules(stage, spec, prefix, fifo, shards);
+    for (const rule of rules) checkName(rule.name, RULE_NAME_MAX, "rule name");
+    check(rules.length > 0, `${stage} consumes no event that reaches it through the bus`);
+    const directPublish = (spec.consumes as readonly EventType[]).includes("source.raw");
+    if (directPublish) checkName(`${prefix}-${stage}-forwarded`, SQS_NAME_MAX, "queue name");
+
+    return {
+      stage,
+      description: spec.description,
+      component: pascal(stage),
+      queueName,
+      dlqName,
+      fifo,
+      maxReceiveCount: spec.maxAttempts,
+      visibilityTimeoutSeconds,
+      handler: `${HANDLERS_DIR}/${stage}.handler`,
+      handlerFile: `${HANDLERS_DIR}/${stage}.ts`,
+      memoryMb: spec.memoryMb,
+      timeoutSeconds: spec.timeoutSeconds,
+      batchSize: spec.batchSize,
+      dlqEnvVar: dlqEnvVar(stage),
+      directPublish,
+      ...(directPublish ? { forwardedQueueName: `${prefix}-${stage}-forwarded` } : {}),
+      rules,
+      oldestMessageAlarmSeconds: Math.max(600, 2 * visibilityTimeoutSeconds),
+      alarmNames: {
+        dlqDepth: `${prefix}-${stage}-dlq-depth`,
+        oldestMessage: `${prefix}-${stage}-oldest-message`,
+        ...(directPublish ? { forwardedOldestMessage: `${prefix}-${stage}-forwarded-oldest-message` } : {}),
+      },
+    };
+  });
+}
+
+/** The stage producers publish to directly (SQS direct publish, tenant key in the `ir-api-key` attribute). */
+export function ingestStage(plans: StagePlan[]): StagePlan {
+  const direct = plans.filter((p) => p.directPublish);
+  check(direct.length === 1, `exactly one stage must consume source.raw, found ${direct.length}`);
+  return direct[0];
+}
+
+/** AWS accounts allowed to publish: a comma or whitespace separated list of 12-digit ids (the TenantAwsAccounts secret). */
+export function parseAccountIds(raw: string): string[] {
+  const ids = raw.split(/[\s,]+/).filter((s) => s.length > 0);
+  for (const id of ids) {
+    if (!/^\d{12}$/.test(id)) throw new Error(`TenantAwsAccounts: "${id}" is not a 12-digit AWS account id`);
+  }
+  return [...new Set(ids)].sort();
+}
+
+/**
+ * S3 lifecycle: one rule per retention tier, keyed by the object tag `retention=<days>d` that the S3 adapter sets
+ * from the tenant's plan (a prefix cannot tell the plan). Enterprise tenants pick one of the longer tiers.
+ * Untagged objects never expire.
+ */
+export const RETENTION_TAG = "retention";
+export const RETENTION_TIERS = [
+  { days: 7, plans: ["free"] },
+  { days: 30, plans: ["starter"] },
+  { days: 90, plans: ["professional"] },
+  { days: 180, plans: ["enterprise"] },
+  { days: 365, plans: ["enterprise"] },
+  { days: 730, plans: ["enterprise"] },
+] as const;
+
+export const retentionTagValue = (days: number) => `${days}d`;
+
+export interface LifecycleRulePlan {
+  id: string;
+  tag?: { key: string; value: string };
+  expirationDays?: number;
+  abortIncompleteMultipartUploadDays?: number;
+}
+
+export function lifecycleRules(): LifecycleRulePlan[] {
+  return [
+    ...RETENTION_TIERS.map((t) => ({
+      id: `retention-${retentionTagValue(t.days)}`,
+      tag: { key: RETENTION_TAG, value: retentionTagValue(t.days) },
+      expirationDays: t.days,
+    })),
+    { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadDays: 1 },
+  ];
+}
