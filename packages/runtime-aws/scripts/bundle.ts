@@ -1,0 +1,96 @@
+/**
+ * Bundles each Lambda handler to dist/<name>/index.mjs (ESM, node22, minified) and prints each bundle's
+ * size and its cold import time (`node` importing the bundle in a fresh process, as Lambda's init does).
+ *
+ *   node --import tsx packages/runtime-aws/scripts/bundle.ts [--external-aws-sdk]
+ *
+ * The AWS SDK v3 clients are bundled by default: the runtime's copy changes under us (version drift,
+ * occasional breaking defaults), a bundled one is what was tested, and esbuild keeps only what is used.
+ * `--external-aws-sdk` leaves `@aws-sdk/*` to the Lambda runtime for a smaller zip.
+ * Pinecone and OpenAI are imported lazily, so code splitting puts them in chunks loaded on first use:
+ * `index.mjs` is what every cold start parses, the chunks only what a stage actually calls.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { build, type Plugin } from "esbuild";
+import { STAGE_NAMES } from "@ir/core";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, "dist");
+const externalSdk = process.argv.includes("--external-aws-sdk");
+const HANDLERS = [...STAGE_NAMES, "http"];
+
+/** Some dependencies are CommonJS that `require()` node built-ins; an ESM bundle needs a real `require` for them. */
+const BANNER = 'import { createRequire as __irCreateRequire } from "node:module"; const require = __irCreateRequire(import.meta.url);';
+
+/** Enough configuration for a handler module to initialise (no network is touched at import). */
+const DUMMY_ENV: Record<string, string> = {
+  AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", LOG_LEVEL: "silent",
+  IR_BUS_NAME: "bus", IR_BUCKET: "bucket", IR_TABLE: "table", IR_INGEST_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/1/ingest",
+  ...Object.fromEntries(STAGE_NAMES.map((s) => [`IR_DLQ_URL_${s.toUpperCase()}`, `https://sqs.eu-west-1.amazonaws.com/1/${s}-dlq`])),
+  IR_PINECONE_INDEX_HOST: "https://idx.svc.pinecone.io", PINECONE_API_KEY: "x", OPENAI_API_KEY: "x",
+  IR_ADMIN_KEY: "0123456789abcdef0123", IR_PUBLIC_URL: "https://ir.example.com",
+};
+
+/**
+ * zod's namespace export (`z`) drags in every error-message locale (~300 KB minified) although only
+ * English is ever configured; this keeps `z.locales` to `en`, which is all the code uses.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${"/node_modules/zod/"}`) ? { path: join(dirname(args.importer), "..", "locales", "en.js"), namespace: "zod-locales" } : undefined);
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const filesUnder = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
+
+const coldImportMs = (file: string): number => {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...DUMMY_ENV }, encoding: "utf8" })));
+  return runs.sort((a, b) => a - b)[1];
+};
+
+rmSync(dist, { recursive: true, force: true });
+const rows: string[][] = [["handler", "index.mjs", "gzip", "with chunks", "cold import"]];
+for (const name of HANDLERS) {
+  const outdir = join(dist, name);
+  await build({
+    entryPoints: { index: join(root, "src", "handlers", `${name}.ts`) },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    minify: true,
+    treeShaking: true,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    banner: { js: BANNER },
+    legalComments: "none",
+    // Read at deploy time by scripts/seed-global-runbooks.ts, never by a handler.
+    external: externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
+    // Prefer packages' ES module builds: they tree-shake, the CommonJS ones (the default on node) do not.
+    mainFields: ["module", "main"],
+    plugins: [zodEnglishOnly],
+    logLevel: "error",
+  });
+  const index = join(outdir, "index.mjs");
+  const size = statSync(index).size;
+  const total = filesUnder(outdir).reduce((n, f) => n + statSync(f).size, 0);
+  rows.push([name, kb(size), kb(gzipSync(readFileSync(index)).length), kb(total), `${coldImportMs(index).toFixed(0)} ms`]);
+  process.stderr.write(`bundled ${relative(process.cwd(), index)}\n`);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  "));

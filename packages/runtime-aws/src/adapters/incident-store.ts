@@ -1,0 +1,193 @@
+import { Conflict, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
+import { decodeCursor, encodeCursor } from "../cursor";
+import type { DynamoTable, Item, Key } from "../dynamo-table";
+import { s3Keys, type S3Documents } from "../s3-documents";
+import { isConditionFailed, pk, sk } from "../table";
+
+/** A fingerprint claimed by an incident whose head never appeared (its writer died) is free again after this. */
+const CLAIM_STALE_MS = 60_000;
+/** How long a reader waits for an in-flight document write to land before taking the previous version. */
+const DOC_CATCH_UP_MS = [50, 100, 200, 400, 800];
+const LIST_FETCH_CONCURRENCY = 16;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Incidents: the document in S3 (`tenant_<id>/incidents/<id>.json`, the source of truth users and tools
+ * read), plus a small "head" item in DynamoDB that is the commit point and the listing index.
+ *
+ * Neither S3 nor the pipeline can hold a transaction, so writes are ordered to be safe at any crash:
+ *  1. a new incident first claims its fingerprint with a conditional write: two decisions racing on the same
+ *     problem cannot both open an incident (the loser gets Conflict and is retried, and then finds the winner);
+ *  2. the head's revision is bumped with a conditional write on the revision this view read (optimistic
+ *     locking: a concurrent resolve and recurrence cannot overwrite each other);
+ *  3. the document is written to S3 carrying that revision in its metadata.
+ * A reader that finds the S3 revision behind the head's waits briefly for the write in flight. A crash
+ * between 2 and 3 loses only that write, and its SQS message is redelivered and redoes it: stage ids are
+ * deterministic per event, so the redo lands on the same incident id and the stores converge.
+ */
+export class S3IncidentStore implements IncidentStore {
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly docs: S3Documents,
+    /** Revisions this view has read, by `tenant/incident`: what the next put must still find. */
+    private readonly revisions = new Map<string, number>(),
+  ) {}
+
+  /** A fresh view for one record or request, so optimistic locks never leak between concurrent work. */
+  scoped(): S3IncidentStore {
+    return new S3IncidentStore(this.table, this.docs, new Map());
+  }
+
+  /** Forgets what this view read: the HTTP handler's view starts every request fresh. */
+  forgetReads() {
+    this.revisions.clear();
+  }
+
+  /** The head item: status, service and revision without reading the document. */
+  async head(tenantId: string, incidentId: string): Promise<Item | undefined> {
+    return this.table.get({ pk: pk.tenant(tenantId), sk: sk.incident(incidentId) });
+  }
+
+  async get(tenantId: string, incidentId: string): Promise<Incident | null> {
+    const head = await this.head(tenantId, incidentId);
+    if (!head) return null;
+    const rev = head.rev as number;
+    this.revisions.set(`${tenantId}/${incidentId}`, rev);
+    return this.readDoc(tenantId, incidentId, rev);
+  }
+
+  async put(incident: Incident) {
+    const { tenant_id: tenantId, incident_id: incidentId } = incident;
+    const known = this.revisions.get(`${tenantId}/${incidentId}`);
+    if (known === undefined && incident.status === "OPEN" && incident.fingerprint) {
+      await this.claimFingerprint(tenantId, incident.service, incident.fingerprint, incidentId);
+    }
+    const rev = (known ?? 0) + 1;
+    try {
+      await this.table.put(
+        {
+          pk: pk.tenant(tenantId), sk: sk.incident(incidentId), rev,
+          status: incident.status, service: incident.service, created_at: incident.created_at,
+          fingerprint: incident.fingerprint, updated_at: incident.last_seen,
+        },
+        known === undefined ? { expression: "attribute_not_exists(pk)" } : { expression: "rev = :rev", values: { ":rev": known } },
+      );
+    } catch (err) {
+      if (isConditionFailed(err)) throw new Conflict(`incident ${incidentId} was changed concurrently`);
+      throw err;
+    }
+    await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) });
+    this.revisions.set(`${tenantId}/${incidentId}`, rev);
+  }
+
+  async list(tenantId: string, q: IncidentQuery): Promise<Page<Incident>> {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Item = { ":pk": pk.tenant(tenantId), ":prefix": sk.incidentPrefix };
+    if (q.status) { filters.push("#status = :status"); names["#status"] = "status"; values[":status"] = q.status; }
+    if (q.service) { filters.push("#service = :service"); names["#service"] = "service"; values[":service"] = q.service; }
+    const after = decodeCursor(q.cursor, sk.incidentPrefix);
+    let start: Key | undefined = after ? { pk: pk.tenant(tenantId), sk: after } : undefined;
+    const heads: Item[] = [];
+    // Incident ids are time-ordered, so a reverse key scan is "newest first"; filters may thin a page, so keep reading.
+    do {
+      const page = await this.table.query({
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        FilterExpression: filters.length ? filters.join(" AND ") : undefined,
+        ExpressionAttributeNames: filters.length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: filters.length ? Math.max(100, q.limit + 1) : q.limit + 1,
+        ExclusiveStartKey: start,
+      });
+      heads.push(...page.items);
+      start = page.lastKey;
+    } while (start && heads.length <= q.limit);
+    const pageHeads = heads.slice(0, q.limit);
+    const more = heads.length > q.limit || start !== undefined;
+    const docs = await mapLimited(pageHeads, LIST_FETCH_CONCURRENCY, (h) =>
+      this.readDoc(tenantId, (h.sk as string).slice(sk.incidentPrefix.length), h.rev as number));
+    return {
+      items: docs.filter((d): d is Incident => d !== null),
+      next_cursor: more && pageHeads.length ? encodeCursor(pageHeads[pageHeads.length - 1].sk as string) : null,
+    };
+  }
+
+  async findByFingerprint(tenantId: string, service: string, fingerprint: string) {
+    const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.fingerprint(service, fingerprint) });
+    return (item?.incident_id as string | undefined) ?? null;
+  }
+
+  async indexFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string) {
+    await this.claimFingerprint(tenantId, service, fingerprint, incidentId);
+  }
+
+  async findBySourceKey(tenantId: string, sourceKey: string) {
+    const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.sourceKey(sourceKey) });
+    return (item?.incident_id as string | undefined) ?? null;
+  }
+
+  async indexSourceKey(tenantId: string, sourceKey: string, incidentId: string) {
+    await this.table.put({ pk: pk.tenant(tenantId), sk: sk.sourceKey(sourceKey), incident_id: incidentId });
+  }
+
+  /**
+   * Points a fingerprint at an incident unless another OPEN incident holds it. A RESOLVED holder gives way
+   * (a regression opens a new incident for the same problem), and so does a claim whose incident never
+   * got written. Each takeover is conditional on the holder it saw, so two racing takeovers cannot both win.
+   */
+  private async claimFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string, depth = 0): Promise<void> {
+    const key = { pk: pk.tenant(tenantId), sk: sk.fingerprint(service, fingerprint) };
+    const item = { ...key, incident_id: incidentId, claimed_at: Date.now() };
+    try {
+      await this.table.put(item, { expression: "attribute_not_exists(pk) OR incident_id = :id", values: { ":id": incidentId } });
+      return;
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+    const holder = await this.table.get(key);
+    if (!holder) {
+      if (depth < 2) return this.claimFingerprint(tenantId, service, fingerprint, incidentId, depth + 1);
+      throw new Conflict(`fingerprint of ${incidentId} is contended`);
+    }
+    const holderId = holder.incident_id as string;
+    if (holderId === incidentId) return;
+    const head = await this.head(tenantId, holderId);
+    const abandoned = !head && Date.now() - (holder.claimed_at as number) > CLAIM_STALE_MS;
+    if (!abandoned && (!head || head.status === "OPEN")) {
+      throw new Conflict(`fingerprint already belongs to open incident ${holderId}`);
+    }
+    try {
+      await this.table.put(item, { expression: "incident_id = :holder", values: { ":holder": holderId } });
+    } catch (err) {
+      if (isConditionFailed(err)) throw new Conflict(`fingerprint of ${incidentId} is contended`);
+      throw err;
+    }
+  }
+
+  private async readDoc(tenantId: string, incidentId: string, rev: number): Promise<Incident | null> {
+    const key = s3Keys.incident(tenantId, incidentId);
+    let found = await this.docs.get<Incident>(key);
+    for (const wait of DOC_CATCH_UP_MS) {
+      if (found && Number(found.metadata.rev ?? 0) >= rev) break;
+      await sleep(wait);
+      found = await this.docs.get<Incident>(key);
+    }
+    // Still behind: the write that bumped the head died before S3; its message is redone. Serve what is committed.
+    return found?.value ?? null;
+  }
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

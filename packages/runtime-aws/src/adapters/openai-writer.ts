@@ -1,0 +1,84 @@
+import { z } from "zod";
+import type { Logger, Recommendation, RecommendationInput, RecommendationWriter } from "@ir/core";
+import type { OpenAiConnection } from "./openai-embedder";
+
+const MAX_RECOMMENDATIONS = 5;
+const RUNBOOK_CHARS = 3000;
+
+/** What the model must answer: strict structured output generated from this schema, then parsed with it. */
+const Answer = z.object({
+  recommendations: z.array(z.object({
+    text: z.string(),
+    source: z.enum(["runbook", "past_resolution", "llm"]),
+    runbook_id: z.string().nullable(),
+    incident_id: z.string().nullable(),
+  })).max(MAX_RECOMMENDATIONS),
+});
+const { $schema: _ignored, ...ANSWER_SCHEMA } = z.toJSONSchema(Answer, { io: "output" }) as Record<string, unknown>;
+
+const SYSTEM = [
+  "You are an SRE assistant. Given an incident, candidate runbooks and how similar past incidents were resolved,",
+  "write at most five short, concrete next steps, most useful first. Prefer steps grounded in a runbook",
+  "(source \"runbook\", its runbook_id) or a past resolution (source \"past_resolution\", its incident_id);",
+  "use source \"llm\" with null ids only for advice of your own. Never invent ids.",
+].join(" ");
+
+/** Without the model (failure, or an incident already advised): the runbooks' and past resolutions' own words. */
+export const extractiveRecommendations = (input: RecommendationInput): Recommendation[] => [
+  ...input.runbooks.map((r) => ({ text: r.solution || r.title, source: "runbook" as const, runbook_id: r.runbook_id })),
+  ...input.pastResolutions.map((p) => ({ text: p.resolution, source: "past_resolution" as const, incident_id: p.incident_id })),
+].filter((r) => r.text.trim()).slice(0, MAX_RECOMMENDATIONS);
+
+/**
+ * gpt-4o-mini recommendations with structured output, validated with zod. The model is asked only for new
+ * incidents and regressions (a recurrence keeps the advice it got), and any failure falls back to the
+ * extractive answer: a page must never wait on a language model.
+ */
+export class OpenAiRecommendationWriter implements RecommendationWriter {
+  constructor(private readonly connect: OpenAiConnection, private readonly model: string, private readonly log: Logger) {}
+
+  async write(input: RecommendationInput): Promise<Recommendation[]> {
+    const { incident } = input;
+    const isNew = incident.occurrences <= 1 || incident.regression_of !== null;
+    if (!isNew && incident.recommendations.length) return incident.recommendations;
+    if (!input.runbooks.length && !input.pastResolutions.length && !incident.error_message) return [];
+    try {
+      return await this.ask(input);
+    } catch (err) {
+      this.log.warn({ err, incident_id: incident.incident_id }, "recommendation model unavailable; using extractive recommendations");
+      return extractiveRecommendations(input);
+    }
+  }
+
+  private async ask(input: RecommendationInput): Promise<Recommendation[]> {
+    const client = await this.connect();
+    const { incident } = input;
+    const prompt = {
+      incident: { service: incident.service, severity: incident.severity, error: incident.error_message.slice(0, 4000), occurrences: incident.occurrences, regression: incident.regression_of !== null },
+      runbooks: input.runbooks.slice(0, 3).map((r) => ({ runbook_id: r.runbook_id, title: r.title, similarity: Number(r.similarity.toFixed(3)), content: r.content.slice(0, RUNBOOK_CHARS) })),
+      past_resolutions: input.pastResolutions.slice(0, 3).map((p) => ({ incident_id: p.incident_id, resolution: p.resolution, runbook_id: p.runbook_id })),
+    };
+    const res = await client.chat.completions.create({
+      model: this.model,
+      temperature: 0.2,
+      max_tokens: 700,
+      messages: [{ role: "system", content: SYSTEM }, { role: "user", content: JSON.stringify(prompt) }],
+      response_format: { type: "json_schema", json_schema: { name: "recommendations", strict: true, schema: ANSWER_SCHEMA } },
+    });
+    const message = res.choices[0]?.message;
+    if (!message?.content) throw new Error(message?.refusal ? `model refused: ${message.refusal}` : "empty model answer");
+    const answer = Answer.parse(JSON.parse(message.content));
+    const runbookIds = new Set(input.runbooks.map((r) => r.runbook_id));
+    const incidentIds = new Set(input.pastResolutions.map((p) => p.incident_id));
+    // Structured output fixes the shape, not the truth: ids the model made up are dropped.
+    return answer.recommendations
+      .filter((r) => r.text.trim())
+      .map((r): Recommendation => ({
+        text: r.text.trim(),
+        source: r.source,
+        ...(r.runbook_id && runbookIds.has(r.runbook_id) ? { runbook_id: r.runbook_id } : {}),
+        ...(r.incident_id && incidentIds.has(r.incident_id) ? { incident_id: r.incident_id } : {}),
+      }))
+      .map((r) => (r.source === "runbook" && !r.runbook_id) || (r.source === "past_resolution" && !r.incident_id) ? { ...r, source: "llm" as const } : r);
+  }
+}

@@ -1,0 +1,51 @@
+import type { SQSRecord } from "aws-lambda";
+import { z } from "zod";
+import { makeEvent, parseEvent, Poison, STAGES, type PipelineEvent, type StageName } from "@ir/core";
+
+/** What EventBridge writes to an SQS target: the whole event, ours in `detail`. */
+const EventBridgeEnvelope = z.object({
+  "detail-type": z.string(),
+  source: z.string(),
+  detail: z.unknown(),
+});
+
+/** Lambda's spelling of SQS message attributes, reduced to their string values (binary ones are not ours). */
+export const stringAttributes = (record: SQSRecord): Record<string, string> =>
+  Object.fromEntries(Object.entries(record.messageAttributes ?? {})
+    .filter(([, v]) => typeof v.stringValue === "string")
+    .map(([k, v]) => [k, v.stringValue as string]));
+
+const sentAt = (record: SQSRecord) => {
+  const ms = Number(record.attributes?.SentTimestamp);
+  return new Date(Number.isFinite(ms) && ms > 0 ? ms : Date.now()).toISOString();
+};
+
+/**
+ * The event a record carries for `stage`. The ingest queue holds producers' raw messages (the tenant's key
+ * in the `ir-api-key` attribute), wrapped as `source.raw` with an id from the SQS message id; every other
+ * queue is fed by EventBridge rules. A record that is not what its queue should hold is Poison.
+ */
+export const eventFromRecord = (stage: StageName, record: SQSRecord): PipelineEvent => {
+  if (stage === "ingest") {
+    const at = sentAt(record);
+    return makeEvent("source.raw", "", `sqs:${record.messageId}`, { body: record.body, attributes: stringAttributes(record), received_at: at }, at);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(record.body);
+  } catch {
+    throw new Poison("body is not JSON");
+  }
+  const envelope = EventBridgeEnvelope.safeParse(json);
+  if (!envelope.success) throw new Poison(`not an EventBridge event: ${envelope.error.issues[0]?.message ?? "invalid"}`);
+  let event: PipelineEvent;
+  try {
+    event = parseEvent(envelope.data.detail);
+  } catch (err) {
+    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+    throw new Poison(issue ? `invalid event: ${issue.path.join(".") || "detail"}: ${issue.message}` : "invalid event");
+  }
+  if (event.type !== envelope.data["detail-type"]) throw new Poison(`detail-type ${envelope.data["detail-type"]} does not match event type ${event.type}`);
+  if (!(STAGES[stage].consumes as readonly string[]).includes(event.type)) throw new Poison(`stage ${stage} does not consume ${event.type} (misrouted)`);
+  return event;
+};

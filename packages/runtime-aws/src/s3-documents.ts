@@ -1,0 +1,74 @@
+import {
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { tenantNamespace } from "@ir/core";
+
+/** Where a tenant's documents live in the bucket (DESIGN §5): the prefix is what a GDPR erase deletes. */
+export const s3Keys = {
+  tenantPrefix: (tenantId: string) => `${tenantNamespace(tenantId)}/`,
+  incident: (tenantId: string, incidentId: string) => `${tenantNamespace(tenantId)}/incidents/${incidentId}.json`,
+  runbookPrefix: (tenantId: string) => `${tenantNamespace(tenantId)}/runbooks/`,
+  runbook: (tenantId: string, runbookId: string) => `${tenantNamespace(tenantId)}/runbooks/${runbookId}.json`,
+};
+
+const isMissing = (err: unknown) => err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound");
+
+/** JSON documents in one bucket, always written with server-side encryption. */
+export class S3Documents {
+  constructor(readonly client: S3Client, readonly bucket: string) {}
+
+  async get<T>(key: string): Promise<{ value: T; metadata: Record<string, string> } | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = await out.Body!.transformToString("utf8");
+      return { value: JSON.parse(text) as T, metadata: out.Metadata ?? {} };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async put(key: string, value: unknown, metadata?: Record<string, string>) {
+    await this.client.send(new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: JSON.stringify(value),
+      ContentType: "application/json",
+      ServerSideEncryption: "AES256",
+      Metadata: metadata,
+    }));
+  }
+
+  async delete(key: string) {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** One page of keys under a prefix, in key order. */
+  async listPage(prefix: string, limit: number, after?: string) {
+    const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: limit, StartAfter: after }));
+    return { keys: (out.Contents ?? []).map((o) => o.Key!), more: out.IsTruncated === true };
+  }
+
+  async countUnder(prefix: string): Promise<number> {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      n += out.KeyCount ?? out.Contents?.length ?? 0;
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return n;
+  }
+
+  /** Deletes every object under a prefix, a thousand keys per request. */
+  async deletePrefix(prefix: string) {
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length) await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+}

@@ -1,0 +1,149 @@
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeEvent, Poison, RetryLater, STAGES, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { loadConfig } from "../src/config";
+import { stageLambda } from "../src/lambda/stage-lambda";
+import { createAwsPorts, type AwsPorts } from "../src/ports";
+import { startEnvironment, type Environment } from "./support/environment";
+import { lambdaContext, toRecord } from "./support/event-source";
+import { waitFor } from "./support/wait";
+
+let env: Environment;
+let ports: AwsPorts;
+
+beforeAll(async () => {
+  env = await startEnvironment();
+  ports = createAwsPorts(loadConfig());
+});
+afterAll(async () => { await env?.stop(); });
+
+const AT = "2024-02-12T10:30:00.000Z";
+const decided = (n: number, tenant = "tl"): PipelineEvent =>
+  makeEvent("incident.decided", tenant, `alm_${n}`, {
+    alarm: { alarm_id: `alm_${n}`, tenant_id: tenant, source: "http", error: "boom", service: "api", severity: "HIGH", metadata: {}, occurred_at: AT, received_at: AT },
+    outcome: { alarm_id: `alm_${n}`, status: "new", incident_id: `inc_${n}`, occurrences: 1, severity: "HIGH", runbooks: [], recommendations: [], match: { method: "none", score: 0 } },
+    changes: ["opened"],
+  }, AT);
+const embedded = (n: number, service: string, tenant = "tl"): PipelineEvent =>
+  makeEvent("alarm.embedded", tenant, `alm_${n}`, {
+    alarm: { alarm_id: `alm_${n}`, tenant_id: tenant, source: "http", error: "boom", service, severity: "HIGH", metadata: {}, occurred_at: AT, received_at: AT },
+    masked: "boom", fingerprint: "fp", vector: "",
+  }, AT);
+const envelope = (e: PipelineEvent) => JSON.stringify({ version: "0", id: "e", "detail-type": e.type, source: "incident-responder", detail: e });
+
+/** Puts bodies on a stage's queue and receives them back as Lambda records (so receipt handles are real). */
+async function recordsFor(stage: StageName, bodies: string[], visibility = 30) {
+  const { url, arn } = env.emulators.queues[stage];
+  for (const body of bodies) await env.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+  const got = [];
+  while (got.length < bodies.length) {
+    const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: visibility, MessageSystemAttributeNames: ["All"], MessageAttributeNames: ["All"] }));
+    // Other tests' published events land on these queues too: take only ours.
+    got.push(...(out.Messages ?? []).filter((m) => bodies.includes(m.Body ?? "")));
+  }
+  return got.map((m) => toRecord(m, arn));
+}
+
+const dlqMessages = async (stage: StageName) => {
+  const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.emulators.deadLetterQueues[stage].url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ["All"] }));
+  return out.Messages ?? [];
+};
+
+describe("stage Lambda: one SQS batch", () => {
+  it("publishes what the stage emits, once: a redelivered event republishes the recorded output without running the stage", async () => {
+    let runs = 0;
+    const stage: StageHandler = async (event) => { runs++; return [makeEvent("incident.changed", event.tenant_id, "alm_1", { incident_id: "inc_1", changes: ["opened"] }, AT)]; };
+    const handler = stageLambda("enrich", stage, ports);
+    const [record] = await recordsFor("enrich", [envelope(decided(1))]);
+    const before = env.eventBridge.received.length;
+    expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(runs).toBe(1);
+    const published = env.eventBridge.received.slice(before).map((e) => JSON.parse(e.Detail).id);
+    expect(published).toEqual(["alm_1:incident.changed", "alm_1:incident.changed"]);
+  });
+
+  it("answers RetryLater with a batch item failure and the delay as the message's visibility", async () => {
+    const handler = stageLambda("enrich", async () => { throw new RetryLater("429 from Slack", 1000); }, ports);
+    const [record] = await recordsFor("enrich", [envelope(decided(2))], 60);
+    const res = await handler({ Records: [record] }, lambdaContext());
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    // Visible again after about a second, not after the 60 s it was received with.
+    const again = await waitFor("the message to come back", async () => {
+      const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.emulators.queues.enrich.url, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
+      return out.Messages?.[0];
+    }, 5000);
+    expect(again.MessageId).toBe(record.messageId);
+  });
+
+  it("sends Poison to the stage's DLQ with the reason and does not fail the record", async () => {
+    const handler = stageLambda("enrich", async () => { throw new Poison("webhook URL points at 10.0.0.1"); }, ports);
+    const [record] = await recordsFor("enrich", [envelope(decided(3))]);
+    expect((await handler({ Records: [record] }, lambdaContext())).batchItemFailures).toEqual([]);
+    const [m] = await waitFor("dead letter", () => dlqMessages("enrich").then((ms) => (ms.length ? ms : undefined)));
+    expect(m.MessageAttributes?.["ir-reason"]?.StringValue).toBe("webhook URL points at 10.0.0.1");
+    expect(JSON.parse(m.MessageAttributes!["ir-dead-letter"].StringValue!)).toMatchObject({ stage: "enrich", tenant_id: "tl", event_type: "incident.decided" });
+    expect(JSON.parse(m.Body!).detail.id).toBe("alm_3:incident.decided");
+  });
+
+  it.each([
+    ["a body that is not JSON", "{oops"],
+    ["an event of a type the stage does not consume", envelope(embedded(4, "api"))],
+    ["an event that fails its schema", JSON.stringify({ "detail-type": "incident.decided", source: "incident-responder", detail: { ...decided(5), data: { alarm: 1 } } })],
+  ])("dead-letters %s without running the stage", async (_, body) => {
+    let runs = 0;
+    const handler = stageLambda("notify", async () => { runs++; return []; }, ports);
+    const [record] = await recordsFor("notify", [body]);
+    const res = await handler({ Records: [record] }, lambdaContext());
+    expect(runs).toBe(0);
+    expect(res.batchItemFailures).toEqual([]);
+    await waitFor("dead letter", () => dlqMessages("notify").then((ms) => ms.some((m) => m.Body === body)));
+  });
+
+  it("fails other errors for a retry with backoff, and dead-letters them at the stage's maxAttempts", async () => {
+    const handler = stageLambda("enrich", async () => { throw new Error("S3 is having a day"); }, ports);
+    const [record] = await recordsFor("enrich", [envelope(decided(6))]);
+    expect((await handler({ Records: [record] }, lambdaContext())).batchItemFailures).toHaveLength(1);
+    const exhausted = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(STAGES.enrich.maxAttempts) } };
+    expect((await handler({ Records: [exhausted] }, lambdaContext())).batchItemFailures).toEqual([]);
+    const dead = await waitFor("dead letter", () => dlqMessages("enrich").then((ms) => ms.find((m) => JSON.parse(m.Body!).detail.id === "alm_6:incident.decided")));
+    expect(dead.MessageAttributes?.["ir-reason"]?.StringValue).toMatch(/failed 5 times; last error: Error: S3 is having a day/);
+  });
+
+  it("returns before the Lambda timeout, failing only the records it could not finish", async () => {
+    const handler = stageLambda("enrich", async (event) => {
+      if (event.id.startsWith("alm_8")) await new Promise((r) => setTimeout(r, 30_000));
+      return [];
+    }, ports);
+    const records = await recordsFor("enrich", [envelope(decided(7)), envelope(decided(8))]);
+    const started = Date.now();
+    const res = await handler({ Records: records }, lambdaContext(3000));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([records[1].messageId]);
+  });
+
+  it("serializes an ordered stage per (tenant, service) across concurrent invocations, and runs other services in parallel", async () => {
+    const active = new Map<string, number>();
+    const maxActive = new Map<string, number>();
+    let overall = 0, maxOverall = 0;
+    const stage: StageHandler = async (event) => {
+      const service = (event.data as { alarm: { service: string } }).alarm.service;
+      active.set(service, (active.get(service) ?? 0) + 1);
+      overall++;
+      maxActive.set(service, Math.max(maxActive.get(service) ?? 0, active.get(service)!));
+      maxOverall = Math.max(maxOverall, overall);
+      await new Promise((r) => setTimeout(r, 40));
+      active.set(service, active.get(service)! - 1);
+      overall--;
+      return [];
+    };
+    const handlers = [stageLambda("match", stage, ports), stageLambda("match", stage, createAwsPorts(loadConfig()))];
+    const records = await recordsFor("match", Array.from({ length: 12 }, (_, i) => envelope(embedded(100 + i, i % 3 === 2 ? "db" : "api"))));
+    const batches = [0, 1, 2, 3].map((b) => records.slice(b * 3, b * 3 + 3));
+    const results = await Promise.all(batches.map((records, i) => handlers[i % 2]({ Records: records }, lambdaContext())));
+    expect(results.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(maxActive.get("api")).toBe(1);
+    expect(maxActive.get("db")).toBe(1);
+    expect(maxOverall).toBe(2);
+  });
+});
