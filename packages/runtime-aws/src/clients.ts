@@ -31,10 +31,11 @@ export const createClients = (config: AwsConfig): AwsClients => {
     // Path-style only where an endpoint is overridden: emulators answer one host, AWS prefers virtual hosts.
     s3: new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) }),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    pinecone: () => (pinecone ??= import("@pinecone-database/pinecone").then(({ Pinecone }) =>
-      new Pinecone({ apiKey: config.pinecone.apiKey, controllerHostUrl: config.pinecone.controllerHost, maxRetries: 2 })
+    // The Pinecone SDK is CommonJS: bundled, its exports may sit on `default`.
+    pinecone: () => (pinecone ??= import("@pinecone-database/pinecone").then((mod) =>
+      new (mod.Pinecone ?? (mod as unknown as { default: typeof mod }).default.Pinecone)({ apiKey: config.pinecone.apiKey, controllerHostUrl: config.pinecone.controllerHost, maxRetries: 2 })
         .index({ host: config.pinecone.indexHost }))),
-    openai: () => (openai ??= import("openai").then(({ default: OpenAI }) =>
-      new OpenAI({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, maxRetries: 2, timeout: 20_000 }))),
+    openai: () => (openai ??= import("openai").then((mod) =>
+      new (mod.default ?? mod.OpenAI)({ apiKey: config.openai.apiKey, baseURL: config.openai.baseURL, maxRetries: 2, timeout: 20_000 }))),
   };
 };

@@ -11,6 +11,7 @@ const Env = z.object({
   IR_BUCKET: name,
   IR_TABLE: name,
   IR_INGEST_QUEUE_URL: url,
+  IR_INGEST_FORWARDED_QUEUE_URL: url.optional(),
   ...Object.fromEntries(STAGE_NAMES.map((s) => [dlqName(s), url])) as Record<`IR_DLQ_URL_${Uppercase<StageName>}`, typeof url>,
   IR_PINECONE_INDEX_HOST: url,
   PINECONE_API_KEY: name,
@@ -30,6 +31,8 @@ export interface AwsConfig {
   bucket: string;
   table: string;
   ingestQueueUrl: string;
+  /** The queue EventBridge forwards customers' CloudWatch alarm events to (set by the SST stacks on ingest). */
+  ingestForwardedQueueUrl?: string;
   deadLetterQueueUrls: Record<StageName, string>;
   pinecone: { indexHost: string; apiKey: string; controllerHost?: string };
   openai: { apiKey: string; baseURL?: string; embeddingModel: string; chatModel: string };
@@ -61,6 +64,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     bucket: e.IR_BUCKET,
     table: e.IR_TABLE,
     ingestQueueUrl: e.IR_INGEST_QUEUE_URL,
+    ingestForwardedQueueUrl: e.IR_INGEST_FORWARDED_QUEUE_URL,
     deadLetterQueueUrls: Object.fromEntries(STAGE_NAMES.map((s) => [s, e[dlqName(s) as keyof typeof e] as string])) as Record<StageName, string>,
     pinecone: { indexHost: e.IR_PINECONE_INDEX_HOST, apiKey: e.PINECONE_API_KEY, controllerHost: e.PINECONE_CONTROLLER_HOST },
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, embeddingModel: e.IR_EMBEDDING_MODEL, chatModel: e.IR_CHAT_MODEL },

@@ -49,7 +49,7 @@ export async function runBatch(deps: BatchDeps, records: SQSRecord[], deadline: 
   const spec = STAGES[deps.stage];
   const parsed: Parsed[] = records.map((record) => {
     try {
-      return { record, event: eventFromRecord(deps.stage, record) };
+      return { record, event: eventFromRecord(deps.stage, record, deps.ports.config.ingestForwardedQueueUrl) };
     } catch (err) {
       return { record, poison: err instanceof Error ? err.message : String(err) };
     }

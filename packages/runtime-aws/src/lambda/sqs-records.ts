@@ -20,15 +20,31 @@ const sentAt = (record: SQSRecord) => {
   return new Date(Number.isFinite(ms) && ms > 0 ? ms : Date.now()).toISOString();
 };
 
+/** Attributes the runtime adds to a raw message that came from the forwarded-alarms queue, for ingest to read. */
+export const FORWARDED_ATTRIBUTE = "ir-forwarded";
+export const AWS_ACCOUNT_ATTRIBUTE = "ir-aws-account";
+
+/** Whether a record came from the queue named by `queueUrl` (its ARN ends with the queue's name). */
+export const isFromQueue = (record: SQSRecord, queueUrl: string | undefined) =>
+  queueUrl !== undefined && record.eventSourceARN?.endsWith(`:${queueUrl.slice(queueUrl.lastIndexOf("/") + 1)}`);
+
 /**
  * The event a record carries for `stage`. The ingest queue holds producers' raw messages (the tenant's key
  * in the `ir-api-key` attribute), wrapped as `source.raw` with an id from the SQS message id; every other
  * queue is fed by EventBridge rules. A record that is not what its queue should hold is Poison.
  */
-export const eventFromRecord = (stage: StageName, record: SQSRecord): PipelineEvent => {
+export const eventFromRecord = (stage: StageName, record: SQSRecord, forwardedQueueUrl?: string): PipelineEvent => {
   if (stage === "ingest") {
     const at = sentAt(record);
-    return makeEvent("source.raw", "", `sqs:${record.messageId}`, { body: record.body, attributes: stringAttributes(record), received_at: at }, at);
+    const attributes = stringAttributes(record);
+    // Customers' CloudWatch events forwarded by an EventBridge rule carry no key: their AWS account names the tenant.
+    if (isFromQueue(record, forwardedQueueUrl)) {
+      delete attributes["ir-api-key"];
+      attributes[FORWARDED_ATTRIBUTE] = "cloudwatch";
+      const account = (safeJson(record.body) as { account?: unknown } | undefined)?.account;
+      if (typeof account === "string") attributes[AWS_ACCOUNT_ATTRIBUTE] = account;
+    }
+    return makeEvent("source.raw", "", `sqs:${record.messageId}`, { body: record.body, attributes, received_at: at }, at);
   }
   let json: unknown;
   try {
@@ -48,4 +64,8 @@ export const eventFromRecord = (stage: StageName, record: SQSRecord): PipelineEv
   if (event.type !== envelope.data["detail-type"]) throw new Poison(`detail-type ${envelope.data["detail-type"]} does not match event type ${event.type}`);
   if (!(STAGES[stage].consumes as readonly string[]).includes(event.type)) throw new Poison(`stage ${stage} does not consume ${event.type} (misrouted)`);
   return event;
+};
+
+const safeJson = (text: string): unknown => {
+  try { return JSON.parse(text); } catch { return undefined; }
 };
