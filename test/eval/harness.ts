@@ -4,7 +4,15 @@
  * exactly as the stages do; the vector index is replaced by brute-force cosine over the service's
  * incidents. The data is read from `<repo>/../shared/eval` at run time and never copied.
  *
- *   node --import tsx test/eval/harness.ts [--calibrate] [--failures SYSTEM]
+ *   node --import tsx test/eval/harness.ts [--calibrate] [--methods] [--failures SYSTEM] [--misses]
+ *
+ * --calibrate  score distributions behind the embedder's thresholds
+ * --methods    per system: attaches by method (and how many were wrong), splits and their cause
+ * --failures   for one system: split and merged ground-truth groups with their templates
+ * --misses     runbook alerts whose expected runbook was not first
+ * --no-globals rank the evaluation runbooks alone, without the built-in global runbooks
+ *
+ * Messages are embedded masked (raw text gives the same vector: the embedder ignores values).
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { HashEmbedder, cosine } from "../../packages/embed/src/hash-embedder";
 import { mask } from "../../packages/embed/src/mask";
 import { type Candidate, decide } from "../../packages/match/src/decide";
+import { loadGlobalRunbooks } from "../../packages/match/src/global-runbooks";
 import { RunbookIndex } from "../../packages/match/src/rank-runbooks";
 
 const EVAL = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shared", "eval");
@@ -40,6 +49,8 @@ function runSystem(system: string): Row {
   const stats = { fingerprint: 0, template: 0, vector: 0, splitSeen: 0, splitUnseen: 0 };
   const wrong = { fingerprint: 0, template: 0, vector: 0 };
   const byFingerprint = new Map<string, Incident>();
+  const openedBy = new Map<string, string>();
+  const groupsSeen = new Set<string>();
   const assigned: string[] = [];
   let spent = 0;
   lines.forEach((line, i) => {
@@ -60,16 +71,6 @@ function runSystem(system: string): Row {
       : null;
     const d = decide({ masked, fingerprintHit, candidates, thresholds: embedder.thresholds });
     let target: Incident;
-    const groupOf = (id: string): string => lines[Number(id.slice(4))].group;
-    if (d.kind === "attach") {
-      stats[d.method] += 1;
-      if (groupOf(d.target.incident_id) !== line.group) wrong[d.method] += 1;
-    } else if (incidents.some((x) => groupOf(x.incident_id) === line.group)) {
-      // A split: the group already has an incident. Was it even among the candidates?
-      const own = incidents.filter((x) => groupOf(x.incident_id) === line.group).map((x) => x.incident_id);
-      if (candidates.some((c) => own.includes(c.incident_id))) stats.splitSeen += 1;
-      else stats.splitUnseen += 1;
-    }
     if (d.kind === "attach") {
       target = incidents.find((x) => x.incident_id === d.target.incident_id)!;
       target.template = d.template;
@@ -77,9 +78,19 @@ function runSystem(system: string): Row {
       const created_at = new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
       target = { incident_id: `inc_${i}`, template: d.template, vector, created_at, status: "OPEN" };
       incidents.push(target);
+      openedBy.set(target.incident_id, line.group);
     }
-    byFingerprint.set(masked, target);
     spent += t1 - t0 + (performance.now() - t2);
+    // Diagnostics only (--methods): how each attach was made and whether it was right; why splits happened.
+    if (d.kind === "attach") {
+      stats[d.method] += 1;
+      if (openedBy.get(d.target.incident_id) !== line.group) wrong[d.method] += 1;
+    } else if (groupsSeen.has(line.group)) {
+      if (candidates.some((c) => openedBy.get(c.incident_id) === line.group)) stats.splitSeen += 1;
+      else stats.splitUnseen += 1;
+    }
+    groupsSeen.add(line.group);
+    byFingerprint.set(masked, target);
     assigned.push(target.incident_id);
   });
 
@@ -167,16 +178,15 @@ interface AlertLine { message: string; summary: string; service: string; expecte
 function runRunbooks(): { top1: number; top3: number; mrr: number; matchedRight: number; falseMatch: number; rightScores: number[]; negScores: number[] } {
   const runbooks = readJsonl<RunbookLine>(join(EVAL, "runbooks", "runbooks.jsonl"));
   const alerts = readJsonl<AlertLine>(join(EVAL, "runbooks", "alerts.jsonl"));
+  // As the match stage builds it: the tenant's runbooks plus the global defaults (a tenant's default).
+  const docs = [
+    ...runbooks.map((rb) => ({ runbook_id: rb.id, title: rb.title, content: rb.content, tags: [rb.component], scope: "tenant" as const })),
+    ...(args.includes("--no-globals")
+      ? []
+      : loadGlobalRunbooks().map((g) => ({ runbook_id: `global:${g.slug}`, title: g.title, content: g.content, tags: g.tags, scope: "global" as const }))),
+  ];
   const index = new RunbookIndex(
-    runbooks.map((rb) => ({
-      runbook_id: rb.id,
-      title: rb.title,
-      content: rb.content,
-      tags: [rb.component],
-      success_count: 0,
-      failure_count: 0,
-      vector: embedder.embedOne(`${rb.title}\n${rb.content}`),
-    })),
+    docs.map((d) => ({ ...d, success_count: 0, failure_count: 0, vector: embedder.embedOne(`${d.title}\n${d.tags.join(" ")}\n${d.content}`) })),
   );
   let top1 = 0;
   let top3 = 0;
@@ -266,5 +276,10 @@ if (args.includes("--calibrate")) {
   const q = (xs: number[], p: number): string => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(3);
   console.log(`  right top-1 similarity: min ${q(rb.rightScores, 0)} p05 ${q(rb.rightScores, 0.05)} median ${q(rb.rightScores, 0.5)}`);
   console.log(`  negatives best similarity: median ${q(rb.negScores, 0.5)} p95 ${q(rb.negScores, 0.95)} p99 ${q(rb.negScores, 0.99)} max ${q(rb.negScores, 1)}`);
+  for (const t of [0.1, 0.15, 0.18, 0.2, 0.22, 0.25, 0.3]) {
+    const right = rb.rightScores.filter((x) => x >= t).length / rb.rightScores.length;
+    const neg = rb.negScores.filter((x) => x >= t).length / rb.negScores.length;
+    console.log(`  runbook ≥ ${t.toFixed(2)}: right top-1 matched ${(100 * right).toFixed(1)}%  LogHub negatives matched ${(100 * neg).toFixed(1)}%`);
+  }
   calibrateVectors();
 }

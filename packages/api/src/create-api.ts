@@ -4,12 +4,15 @@ import { toResponse } from "./errors";
 import { json, Router } from "./router";
 import type { ApiHandler } from "./types";
 import { openApiDocument } from "./openapi";
+import { IngestRateLimiter } from "./rate-limit";
 import { tenantRoutes } from "./routes/tenants";
 import { incidentRoutes } from "./routes/incidents";
 import { runbookRoutes } from "./routes/runbooks";
+import { suggestionRoutes } from "./routes/suggestions";
 import { ingestRoutes } from "./routes/ingest";
 import { accountRoutes } from "./routes/account";
 import { analyticsRoutes } from "./routes/analytics";
+import { settingsRoutes } from "./routes/settings";
 
 /** SQS's message size: anything we accept must fit through the AWS runtime's queues too. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -22,6 +25,8 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
     waitForOutcome: options.waitForOutcome ?? pollForOutcome(ports),
     exclusive: options.exclusive ?? ((fn) => fn()),
     dashboardHtml: options.dashboardHtml,
+    // Read through ports.clock on every call: a runtime (or a test) may swap the clock after start-up.
+    ingestLimiter: new IngestRateLimiter({ now: () => ports.clock.now() }),
   };
   const router = new Router();
   router.on("GET", "/healthz", async () => json(200, { status: "ok" }));
@@ -29,7 +34,7 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
   router.on("GET", "/openapi.json", async () => ({ status: 200, headers: { "content-type": "application/json" }, body: (doc ??= JSON.stringify(openApiDocument())) }));
   router.on("GET", "/dashboard", async () =>
     deps.dashboardHtml ? { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: deps.dashboardHtml() } : json(404, { error: { code: "not_found", message: "dashboard not built" } }));
-  for (const register of [tenantRoutes, incidentRoutes, runbookRoutes, ingestRoutes, accountRoutes, analyticsRoutes]) register(router, deps);
+  for (const register of [tenantRoutes, incidentRoutes, suggestionRoutes, runbookRoutes, ingestRoutes, accountRoutes, analyticsRoutes, settingsRoutes]) register(router, deps);
 
   return async (req) => {
     try {

@@ -1,4 +1,5 @@
 import type { AlarmState, Ports } from "@ir/core";
+import type { IngestRateLimiter } from "./rate-limit";
 
 export interface ApiOptions {
   /** SHA-256 of the admin key; admin routes compare against it in constant time. */
@@ -11,7 +12,7 @@ export interface ApiOptions {
   dashboardHtml?: () => string;
 }
 
-export interface Deps extends Required<Omit<ApiOptions, "dashboardHtml">> { ports: Ports; dashboardHtml?: () => string }
+export interface Deps extends Required<Omit<ApiOptions, "dashboardHtml">> { ports: Ports; dashboardHtml?: () => string; ingestLimiter: IngestRateLimiter }
 
 export const pollForOutcome = (ports: Ports) => async (tenantId: string, alarmId: string, ms: number): Promise<AlarmState | null> => {
   const until = Date.now() + ms;

@@ -1,5 +1,6 @@
 export { createApi, MAX_BODY_BYTES } from "./create-api";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./types";
 export type { ApiOptions } from "./deps";
-export { computeAnalytics, ASSUMPTIONS } from "./analytics";
+export { computeAnalytics, ASSUMPTIONS, type Analytics } from "./analytics";
 export { newTenant, CreateTenant } from "./routes/tenants";
+export { issueKey, liveKeys, revokeKey, rotateKey, DEFAULT_OVERLAP_SECONDS, type KeyView } from "./key-lifecycle";

@@ -1,10 +1,11 @@
-import { BadRequest } from "@ir/core";
+import { BadRequest, jsonDepthExceeds, MAX_JSON_DEPTH } from "@ir/core";
 import type { z } from "zod";
 import { describeZod } from "./errors";
 import type { ApiRequest } from "./types";
 
 export function parseJson(req: ApiRequest): unknown {
   if (!req.body.trim()) throw new BadRequest("body: expected a JSON object", "invalid_json");
+  if (jsonDepthExceeds(req.body)) throw new BadRequest(`body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`, "invalid_json");
   try {
     return JSON.parse(req.body);
   } catch (e) {

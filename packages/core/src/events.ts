@@ -13,7 +13,7 @@ export const AlarmEmbedded = z.object({
   /** The message with its variable parts masked: what dedup compares. */
   masked: z.string(),
   fingerprint: z.string(),
-  /** Float32 little-endian, base64: a quarter of the JSON size of a number array. */
+  /** Float32 little-endian, base64 (a quarter of the JSON size of a number array); "" when not computed. */
   vector: z.string(),
 });
 export type AlarmEmbedded = z.infer<typeof AlarmEmbedded>;

@@ -9,3 +9,5 @@ export * from "./namespace";
 export * from "./vector";
 export * from "./keys";
 export * from "./plans";
+export * from "./json-depth";
+export * from "./source-attributes";

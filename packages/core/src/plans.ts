@@ -1,4 +1,4 @@
-import type { Plan } from "./schemas";
+import type { Plan, Tenant } from "./schemas";
 
 export interface PlanLimits { incidentsPerMonth: number; customRunbooks: number; retentionDays: number; ingestPerSecond: number; integrations: Array<"slack" | "pagerduty" | "webhook"> }
 
@@ -9,3 +9,7 @@ export const PLAN_LIMITS: Record<Plan, PlanLimits> = {
   professional: { incidentsPerMonth: 10_000, customRunbooks: 50, retentionDays: 90, ingestPerSecond: 1_000, integrations: ["slack", "pagerduty", "webhook"] },
   enterprise: { incidentsPerMonth: Infinity, customRunbooks: Infinity, retentionDays: 365, ingestPerSecond: 10_000, integrations: ["slack", "pagerduty", "webhook"] },
 };
+
+/** Days a tenant's incidents and alarms are kept: the plan's, or for enterprise the tenant's own setting. */
+export const retentionDaysOf = (tenant: Tenant): number =>
+  tenant.plan === "enterprise" && tenant.settings.retention_days ? tenant.settings.retention_days : PLAN_LIMITS[tenant.plan].retentionDays;

@@ -169,6 +169,8 @@ export const TenantSettings = z.object({
   default_severity: Severity,
   cloudwatch_service_from: z.array(z.enum(["tag", "dimension", "alarm_name"])),
   aws_account_ids: z.array(z.string().regex(/^\d{12}$/)),
+  /** Enterprise only: days incidents and alarms are kept (other plans' retention is fixed by the plan). */
+  retention_days: z.number().int().min(1).max(3650).optional(),
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 

@@ -10,7 +10,6 @@
 
 /** Every placeholder mask emits, and `<*>` (a position template mining found to vary). */
 export const PLACEHOLDER = /^<(?:num|ip|host|mac|email|url|uuid|hash|hex|date|time|duration|path|str|id|\*)>$/;
-const PLACEHOLDER_IN = /<(?:num|ip|host|mac|email|url|uuid|hash|hex|date|time|duration|path|str|id|\*)>/g;
 
 export const isPlaceholder = (token: string): boolean => token.length > 2 && token[0] === "<" && PLACEHOLDER.test(token);
 
@@ -37,6 +36,8 @@ const TEXT_RULES: Array<[RegExp, string]> = [
   [new RegExp(`\\b${MONTH}\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}(?![\\w:])`, "g"), "<date>"],
   // US-style dates: 12/31/2024, 1/2/24
   [/\b\d{1,2}\/\d{1,2}\/(?:\d{4}|\d{2})(?![\w/])/g, "<date>"],
+  // Bracketed IPv6 with an optional port: [2001:db8::1]:8080
+  [/\[[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:%\w+)?\](?::\d{1,5})?/g, "<ip>"],
   // IPv4 with an optional port, wherever it sits (key=value, brackets, host:port:suffix)
   // (not when it is the start of a host name such as 81.10.1.2.dsl.example.net)
   [/(?<![\w.-])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?::\d{1,5})?(?![\w-]|\.[\w-])/g, "<ip>"],
@@ -107,6 +108,7 @@ const entity = (core: string): string | null => {
   if (isPlaceholder(core)) return core;
   const digit = HAS_DIGIT.test(core);
   if (digit) {
+    if (HEX_PREFIXED.test(core)) return "<hex>";
     const num = NUMBER.exec(core);
     if (num) {
       const unit = num[1];
@@ -117,7 +119,6 @@ const entity = (core: string): string | null => {
     if (MAC.test(core)) return "<mac>";
     if (UUID.test(core)) return "<uuid>";
     if (HASH.test(core)) return "<hash>";
-    if (HEX_PREFIXED.test(core)) return "<hex>";
     if (HEX_RUN.test(core)) return "<hex>";
     if (core.includes(":") && IPV6.test(core) && (core.includes("::") || core.split(":").length >= 6)) return "<ip>";
   }
@@ -159,7 +160,7 @@ const maskCompound = (core: string): string => {
     const start = m.index ?? 0;
     let sep = core.slice(last, start);
     const masked = maskRun(m[0]);
-    const value = masked !== m[0] || isPlaceholder(masked);
+    const value = isPlaceholder(masked);
     // "blk_-123" and "blk_123" are the same id kind: a sign glued to a separator is not structure.
     if (value && sep.length > 1 && sep.endsWith("-")) sep = sep.slice(0, -1);
     if (value) sawValue = true;
@@ -174,6 +175,8 @@ const maskCompound = (core: string): string => {
   return out;
 };
 
+const FIELD_START = /^[A-Za-z_][\w.-]*=./;
+
 const maskToken = (token: string): string => {
   if (token.length === 0) return token;
   // Plain words are the bulk of any message: skip all the checks below for them.
@@ -184,7 +187,8 @@ const maskToken = (token: string): string => {
   const trail = TRAIL.exec(rest)?.[0] ?? "";
   rest = rest.slice(0, rest.length - trail.length);
   if (rest.length === 0) return token;
-  // Keep a placeholder's own angle brackets when they sit at the edges ("<ip>", "<num>)").
+  // key=value: the key stays, the value is masked on its own ("path=/var/log/x" → "path=<path>").
+  if (FIELD_START.test(rest)) return lead + maskCompound(rest) + trail;
   const core = entity(rest) ?? (HAS_DIGIT.test(rest) || rest.includes("=") ? maskCompound(rest) : rest);
   return lead + core + trail;
 };
@@ -209,5 +213,3 @@ export function mask(text: string): string {
   return out.join(" ");
 }
 
-/** Placeholders of any type, for comparisons where the kind of value does not matter. */
-export const genericPlaceholders = (token: string): string => (token.includes("<") ? token.replace(PLACEHOLDER_IN, "<*>") : token);

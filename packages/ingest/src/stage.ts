@@ -1,15 +1,29 @@
-import { AlarmReport, DomainError, Poison, type StageHandler } from "@ir/core";
+import { AlarmReport, API_KEY_ATTRIBUTE, AWS_ACCOUNT_ATTRIBUTE, DomainError, FORWARDED_ATTRIBUTE, Poison, type Ports, type StageHandler, type Tenant } from "@ir/core";
 import { authenticate } from "./authenticate";
 import { accept, asNormalized, sourceOptions } from "./accept";
 import { detect, NORMALIZERS } from "./sources";
 
-/** SQS direct publish: the same bodies as the HTTP endpoints, the tenant key in the `ir-api-key` attribute. */
+/**
+ * Who sent it: a producer on the ingest queue names its tenant with the key in `ir-api-key`; a forwarded
+ * CloudWatch event carries no key, and the AWS account it came from (registered by the tenant) names it.
+ */
+async function tenantOf(ports: Ports, attributes: Record<string, string>, body: unknown): Promise<Tenant> {
+  if (attributes[FORWARDED_ATTRIBUTE] !== "cloudwatch") return (await authenticate(ports, attributes[API_KEY_ATTRIBUTE])).tenant;
+  const account = attributes[AWS_ACCOUNT_ATTRIBUTE];
+  if (!account || (body as { account?: unknown }).account !== account) throw new Poison("forwarded event without a matching account");
+  const tenant = await ports.tenants.findByAwsAccount(account);
+  if (!tenant) throw new Poison(`AWS account ${account} is not registered by any tenant`);
+  return tenant;
+}
+
+/** SQS direct publish and forwarded CloudWatch events: the same bodies as the HTTP endpoints. */
 export const ingestStage: StageHandler = async (event, ports) => {
   const raw = event.data as { body: string; attributes: Record<string, string> };
   try {
-    const { tenant } = await authenticate(ports, raw.attributes["ir-api-key"]);
     let body: unknown;
     try { body = JSON.parse(raw.body); } catch { throw new Poison("body is not JSON"); }
+    if (typeof body !== "object" || body === null) throw new Poison("body is not a JSON object");
+    const tenant = await tenantOf(ports, raw.attributes, body);
     const format = detect(body);
     if (!format) throw new Poison("body is not an incident report, CloudWatch event, SNS notification or Alertmanager webhook");
     const items = format === "report" ? [asNormalized(parseReport(body))] : NORMALIZERS[format](body, sourceOptions(tenant));

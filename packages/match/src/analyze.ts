@@ -29,7 +29,7 @@ export function stem(word: string): string {
   else if (w.endsWith("sses")) w = w.slice(0, -2);
   else if (w.endsWith("s") && !w.endsWith("ss") && !w.endsWith("us") && !w.endsWith("is")) w = w.slice(0, -1);
   if (w.length > 5 && w.endsWith("ing")) w = undouble(w.slice(0, -3));
-  else if (w.length > 4 && w.endsWith("ed")) w = undouble(w.slice(0, -2));
+  else if (w.length > 4 && w.endsWith("ed") && !w.endsWith("eed")) w = undouble(w.slice(0, -2));
   else if (w.length > 5 && w.endsWith("ure")) w = w.slice(0, -3);
   else if (w.length > 5 && w.endsWith("ly")) w = w.slice(0, -2);
   if (w.length > 4 && w.endsWith("e")) w = w.slice(0, -1);
@@ -76,4 +76,41 @@ export function phrases(text: string): string[] {
 /** Unigrams and phrases together: the full set of BM25 terms of a text. */
 export function terms(text: string): string[] {
   return [...analyze(text), ...phrases(text)];
+}
+
+/**
+ * Alert wording and runbook naming disagree in predictable ways ("has disappeared" / "Down", "is
+ * elevated" / "High", "failing" / "Errors"). Each stemmed query word on the left also counts, at
+ * reduced weight, as the runbook-vocabulary words on the right. Generic SRE vocabulary only.
+ */
+const SYNONYMS: Record<string, string[]> = {
+  unreachabl: ["down"],
+  unavailabl: ["down"],
+  disappear: ["down"],
+  offlin: ["down"],
+  dead: ["down"],
+  outag: ["down"],
+  elevat: ["high"],
+  increas: ["high"],
+  excessiv: ["high"],
+  spik: ["high"],
+  exceed: ["high", "exceed"],
+  fail: ["error"],
+  error: ["fail"],
+  exception: ["error"],
+  exhaust: ["full"],
+  slow: ["latency"],
+  delay: ["latency"],
+  expir: ["expiration"],
+  expiry: ["expiration"],
+  crash: ["restart"],
+  oom: ["memory"],
+};
+
+/** Query-side expansion: the extra terms a query's words imply, each once. */
+export function expand(queryTerms: Iterable<string>): string[] {
+  const have = new Set(queryTerms);
+  const out = new Set<string>();
+  for (const t of have) for (const s of SYNONYMS[t] ?? []) if (!have.has(s)) out.add(s);
+  return [...out];
 }

@@ -34,6 +34,8 @@ export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Cata
   const vectors = runbooks.length ? await ports.embedder.embed(runbooks.map(runbookText)) : [];
   const index = new RunbookIndex(runbooks.map((r, i) => ({
     runbook_id: r.runbook_id, title: r.title, content: r.content, tags: r.tags, vector: vectors[i],
+    // A tenant's own runbook beats a generic global one on a tie: it was written for this system.
+    scope: r.tenant_id === tenant.tenant_id ? ("tenant" as const) : ("global" as const),
     // Own runbooks count successes on the document, global ones in the tenant's stats: never both.
     success_count: r.tenant_id === tenant.tenant_id ? r.success_count : (stats[r.runbook_id]?.success ?? 0),
     failure_count: stats[r.runbook_id]?.failure ?? 0,

@@ -1,7 +1,7 @@
 import type { HistoryEntry, Incident } from "@ir/core";
 
 /** A storm of duplicates must not grow the document without bound: keep the latest recurrences, all else. */
-const MAX_RECURRENCES_KEPT = 50;
+const MAX_RECURRENCES_KEPT = 20;
 
 export function appendHistory(incident: Incident, entry: HistoryEntry): Incident {
   const history = [...incident.history, entry];

@@ -4,3 +4,5 @@ export { runbookCatalog, invalidateCatalog, runbookText } from "./catalog";
 export { recordResolution, loadStats } from "./learning";
 export { appendHistory } from "./history";
 export { loadGlobalRunbooks, loadRunbookDir, parseRunbookMarkdown, type ParsedRunbook } from "./global-runbooks";
+export { readDailyStats, mergeStats, emptyStats, medianSeconds, type DailyStats, type RunbookCounts } from "./daily-stats";
+export { suggestRunbooks, MIN_INCIDENTS, type RunbookSuggestion, type ResolvedIncident } from "./suggest";

@@ -2,6 +2,7 @@ import { makeEvent, tenantNamespace, type Incident, type PipelineEvent, type Por
 import { appendHistory } from "./history";
 import { recordResolution } from "./learning";
 import { invalidateCatalog } from "./catalog";
+import { countResolution } from "./daily-stats";
 
 export interface Resolution { resolution: string; resolved_by: string; runbook_id?: string | null }
 
@@ -17,6 +18,7 @@ export async function resolveIncident(ports: Ports, incident: Incident, r: Resol
     { timestamp: now, event: "resolved", user: r.resolved_by, ...(r.resolution ? { comment: r.resolution } : {}) },
   );
   await ports.incidents.put(resolved);
+  await countResolution(ports, resolved);
   await ports.vectors.update(tenantNamespace(incident.tenant_id), incident.incident_id, { status: "RESOLVED" });
   await recordResolution(ports, incident.tenant_id, r.runbook_id ?? null, incident.recommended_runbooks[0]?.runbook_id ?? null);
   // The tenant's own runbook carries its count on the document (DESIGN §5); global ones are counted per tenant in learning.

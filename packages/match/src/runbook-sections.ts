@@ -62,21 +62,6 @@ export function splitRunbook(title: string, markdown: string): RunbookSections {
   return { title: [...new Set(titles)].join(" "), symptoms: symptoms.join("\n"), body: body.join("\n") };
 }
 
-/**
- * The separate statements of a symptoms section: list items and sentences ("- `Task timed out`",
- * "Pod has been in a non-ready state for more than 15 minutes."). An alert usually shows one of them.
- */
-export function statements(text: string): string[] {
-  const out: string[] = [];
-  for (const block of text.split(/\n\s*(?:[-*+]|\d+\.)\s+|\n\s*\n/)) {
-    for (const sentence of block.split(/(?<=[.!?])\s+(?=[A-Z`"'(])/)) {
-      const s = sentence.replace(/\s+/g, " ").trim();
-      if (s.length > 0) out.push(s);
-    }
-  }
-  return out;
-}
-
 const plain = (md: string): string =>
   md
     .replace(/<[^>]+>/g, " ")
@@ -87,17 +72,15 @@ const plain = (md: string): string =>
     .replace(/\s+/g, " ")
     .trim();
 
-/** The first sentences of `text` that fit in `max` characters (at least a cut one, never more than max). */
+/** The first sentences of `text` that fit in `max` characters (or the first one cut at a word, if even it is too long). */
 const firstSentences = (text: string, max: number): string => {
   if (text.length <= max) return text;
-  const sentences = text.match(/[^.!?]+[.!?]+(?=\s|$)|[^.!?]+$/g) ?? [text];
   let out = "";
-  for (const s of sentences) {
-    const next = (out + s).trim();
+  for (const sentence of text.split(/(?<=[.!?])\s+/)) {
+    const next = out ? `${out} ${sentence}` : sentence;
     if (next.length > max) break;
-    out = `${next} `;
+    out = next;
   }
-  out = out.trim();
   if (out.length > 0) return out;
   return `${text.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
 };

@@ -6,6 +6,7 @@ import { decide, type Candidate, type Decision } from "./decide";
 import { runbookCatalog } from "./catalog";
 import { appendHistory } from "./history";
 import { resolveIncident } from "./resolve";
+import { countDecision } from "./daily-stats";
 
 const CANDIDATES = 10;
 const RUNBOOKS_SHOWN = 3;
@@ -35,10 +36,12 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
   const tenant = await ports.tenants.get(alarm.tenant_id);
   if (!tenant) return []; // erased while the alarm was queued: nothing left to attach it to
   const ns = tenantNamespace(tenant.tenant_id);
-  const vector = decodeVector(e.vector);
   const hitId = await ports.incidents.findByFingerprint(tenant.tenant_id, alarm.service, e.fingerprint);
   const hit = hitId ? await ports.incidents.get(tenant.tenant_id, hitId) : null;
-  const matches = hit ? [] : await ports.vectors.query(ns, vector, { topK: CANDIDATES, filter: { type: "incident", service: alarm.service } });
+  // Embed skips known fingerprints; the fingerprint may have been unindexed since (e.g. a purge).
+  let embedded: Float32Array | null = e.vector ? decodeVector(e.vector) : null;
+  const vector = async () => (embedded ??= (await ports.embedder.embed([e.masked]))[0]);
+  const matches = hit ? [] : await ports.vectors.query(ns, await vector(), { topK: CANDIDATES, filter: { type: "incident", service: alarm.service } });
   const candidates: Candidate[] = matches.map((m) => ({
     incident_id: m.id, status: m.metadata.status as Candidate["status"], template: String(m.metadata.template ?? ""), score: m.score, created_at: String(m.metadata.created_at ?? ""),
   }));
@@ -58,18 +61,21 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
     await ports.incidents.put(incident);
     if (incident.template !== target.template) await ports.vectors.update(ns, incident.incident_id, { template: incident.template });
   } else if (decision.kind === "attach" && target) {
-    incident = await open(ports, tenant, e, decision, vector, now, target);
+    incident = await open(ports, tenant, e, decision, await vector(), now, target);
     status = "regression";
     changes.push("regressed");
     const linked = appendHistory(target, { timestamp: now, event: "regression_opened", user: "system", incident_id: incident.incident_id });
     await ports.incidents.put(linked);
   } else {
-    incident = await open(ports, tenant, e, decision, vector, now, null);
+    incident = await open(ports, tenant, e, decision, await vector(), now, null);
     status = "new";
     changes.push("opened");
   }
-  await ports.incidents.indexFingerprint(tenant.tenant_id, alarm.service, e.fingerprint, incident.incident_id);
-  if (alarm.source_key) await ports.incidents.indexSourceKey(tenant.tenant_id, alarm.source_key, incident.incident_id);
+  await countDecision(ports, status, incident, status === "regression" ? target : null);
+  if (hitId !== incident.incident_id) await ports.incidents.indexFingerprint(tenant.tenant_id, alarm.service, e.fingerprint, incident.incident_id);
+  if (alarm.source_key && !(target?.incident_id === incident.incident_id && target.source_keys.includes(alarm.source_key))) {
+    await ports.incidents.indexSourceKey(tenant.tenant_id, alarm.source_key, incident.incident_id);
+  }
   await ports.audit.append({
     event_id: ports.newId("aud"), tenant_id: tenant.tenant_id, at: now, actor: "system", action: `incident.${changes[0]}`,
     target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },

@@ -3,8 +3,9 @@
  * replaced by placeholders such as `<num>`, `<ip>`, `<*>`).
  *
  * Equal-length messages are compared position by position, as Drain does; messages of different
- * lengths (an optional value, a list of varying size) are aligned first, so one inserted token costs
- * one position instead of shifting every later one.
+ * lengths (an optional value, a list of varying size, a timestamp prefix) are aligned first, so one
+ * inserted token costs one position instead of shifting every later one, and an inserted value
+ * costs nothing while an inserted word costs as much as a differing one.
  *
  * The weights encode one observation about logs and alerts: true variables carry digits, dots or
  * slashes and are already masked, so two *different literal words* in one position almost always mean
@@ -12,8 +13,10 @@
  * while a literal word against a value is usually a variable seen for the first time.
  */
 
-const PLACEHOLDER = /^<[a-z*]+>$/;
-const PLACEHOLDER_IN = /<[a-z*]+>/g;
+/** The placeholders mask emits (and `<*>`); anything else in angle brackets is text. */
+const NAMES = "num|ip|host|mac|email|url|uuid|hash|hex|date|time|duration|path|str|id|\\*";
+const PLACEHOLDER = new RegExp(`^<(?:${NAMES})>$`);
+const PLACEHOLDER_IN = new RegExp(`<(?:${NAMES})>`, "g");
 const WILDCARD = "<*>";
 const VALUE_ONLY = /^[^A-Za-z0-9]*(?:<\*>[^A-Za-z0-9]*)+$/;
 
@@ -75,7 +78,11 @@ const toTokens = (s: string): Tok[] => {
   return out;
 };
 
-/** Word against word, or against an identifier: the same only if the next word is a slot's value. */
+/**
+ * A word against a different word or identifier: a value if it follows a slot noun, else evidence of
+ * another event. Even "failure" against "failures" counts: logs word singular and plural differently
+ * on purpose often enough ("1 more failure" and "2 more failures" are separate LogHub events).
+ */
 const wordsDiffer = (a: Tok, b: Tok): number => (a.slot && b.slot ? VALUE_VS_WORD : -WORD_MISMATCH);
 
 const credit = (a: Tok, b: Tok): number => {
@@ -135,10 +142,23 @@ const vetoed = (a: Tok[], b: Tok[]): boolean => {
   return false;
 };
 
+const dropLeadingValues = (t: Tok[]): Tok[] => {
+  let i = 0;
+  while (i < t.length - 1 && t[i].kind === Kind.Value) i++;
+  return i === 0 ? t : t.slice(i);
+};
+
 const similarityOf = (a: Tok[], b: Tok[]): number => {
   const n = a.length;
   const m = b.length;
   if (n === 0 || m === 0) return n === m ? 1 : 0;
+  if (n !== m) {
+    // A prefix of values (timestamp, request id) that one sender adds and another does not is not
+    // part of the message: compare what follows it.
+    const ta = dropLeadingValues(a);
+    const tb = dropLeadingValues(b);
+    if (ta.length !== n || tb.length !== m) return similarityOf(ta, tb);
+  }
   let score: number;
   if (n === m) {
     score = 0;

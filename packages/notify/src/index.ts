@@ -6,3 +6,4 @@ export { isPrivateAddress } from "./ssrf";
 export { decide, DEFAULT_RULES, type PolicyRules, type NotifyState, type Decision, type NoticeContext } from "./policy";
 export { dedupKey } from "./pagerduty/event";
 export { receivers } from "./receivers";
+export { stateKey as notifyStateKey } from "./route";

@@ -21,6 +21,8 @@ export const routeChange = async (event: PipelineEvent, data: IncidentChanged, p
   const tenantId = event.tenant_id;
   const tenant = await ports.tenants.get(tenantId);
   if (!tenant) return []; // erased while the event was queued
+  // Nowhere to send: skip the policy's bookkeeping, which is most of the cost of a duplicate here.
+  if (tenant.settings.notifications.channels.length === 0) return [];
   const incident = await ports.incidents.get(tenantId, data.incident_id);
   if (!incident) return [];
 

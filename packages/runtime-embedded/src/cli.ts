@@ -2,17 +2,20 @@ import { parseArgs } from "node:util";
 import type { Runbook } from "@ir/core";
 import { loadRunbookDir } from "@ir/match";
 import { loadConfig } from "./config";
-import { newTenant } from "@ir/api";
-import { generateApiKey, hashKey, keyPrefix } from "@ir/core";
+import { CreateTenant, DEFAULT_OVERLAP_SECONDS, issueKey, liveKeys, newTenant, revokeKey, rotateKey } from "@ir/api";
 import { openStore, startEmbedded } from "./start";
 import { DataDirError } from "./db";
 
 const USAGE = `ir — Incident Responder (embedded runtime)
 
   ir serve                                  run the HTTP API and the whole pipeline (what npm start runs)
-  ir tenant create --name NAME [--plan P] [--no-global-runbooks]
+  ir tenant create --name NAME [--plan P] [--no-global-runbooks] [--retention-days N (enterprise)]
   ir runbooks import DIR --tenant ID        import every *.md in DIR (front matter: title, tags)
-  ir keys create --tenant ID --label L      issue another API key
+  ir keys create --tenant ID --label L      issue another API key (printed once; only its hash is stored)
+  ir keys list --tenant ID                  live keys: id, label, prefix, last use, expiry
+  ir keys rotate KEY_ID --tenant ID [--overlap SECONDS]
+                                            a new key now; the old one works for the overlap (default 86400)
+  ir keys revoke KEY_ID --tenant ID         the key stops working at once
   ir dlq list [--tenant ID]                 dead-lettered messages
   ir dlq replay ID                          put one back on its queue
 
@@ -21,7 +24,10 @@ Settings (environment): PORT, HOST, IR_DATA_DIR, IR_ADMIN_KEY, IR_PAGERDUTY_EVEN
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { name: { type: "string" }, plan: { type: "string" }, tenant: { type: "string" }, label: { type: "string" }, "no-global-runbooks": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      name: { type: "string" }, plan: { type: "string" }, tenant: { type: "string" }, label: { type: "string" }, "no-global-runbooks": { type: "boolean" },
+      "retention-days": { type: "string" }, overlap: { type: "string" }, help: { type: "boolean", short: "h" },
+    },
   });
   const [cmd, sub, arg] = positionals;
   if (!cmd || values.help) { console.log(USAGE); return; }
@@ -40,7 +46,12 @@ async function main(argv: string[]) {
   try {
     if (cmd === "tenant" && sub === "create") {
       if (!values.name) throw new Error("--name is required");
-      const { tenant, key, apiKey } = newTenant(ports, { name: values.name, plan: (values.plan ?? "free") as never, global_runbooks: !values["no-global-runbooks"] });
+      const body = CreateTenant.safeParse({
+        name: values.name, plan: values.plan ?? "free", global_runbooks: !values["no-global-runbooks"],
+        ...(values["retention-days"] !== undefined ? { retention_days: Number(values["retention-days"]) } : {}),
+      });
+      if (!body.success) throw new Error(body.error.issues.map((i) => `${i.path.join(".") || "tenant"}: ${i.message}`).join("; "));
+      const { tenant, key, apiKey } = newTenant(ports, body.data);
       await writer.exclusive(() => ports.tenants.create(tenant, key));
       console.log(JSON.stringify({ tenant_id: tenant.tenant_id, api_key: apiKey, plan: tenant.plan }, null, 2));
     } else if (cmd === "runbooks" && sub === "import") {
@@ -54,14 +65,26 @@ async function main(argv: string[]) {
         await writer.exclusive(() => ports.runbooks.put(doc));
       }
       console.log(`imported ${runbooks.length} runbooks into ${tenant.tenant_id}`);
-    } else if (cmd === "keys" && sub === "create") {
-      if (!values.tenant || !values.label) throw new Error("usage: ir keys create --tenant ID --label L");
-      if (!(await ports.tenants.get(values.tenant))) throw new Error(`no tenant ${values.tenant}`);
-      const apiKey = generateApiKey();
-      const now = ports.clock.now().toISOString();
-      const key = { key_id: ports.newId("key"), tenant_id: values.tenant, label: values.label, prefix: keyPrefix(apiKey), hash: hashKey(apiKey), created_at: now, last_used_at: null, expires_at: null };
-      await writer.exclusive(() => ports.tenants.putKey(key));
-      console.log(JSON.stringify({ key_id: key.key_id, api_key: apiKey }, null, 2));
+    } else if (cmd === "keys" && ["create", "list", "rotate", "revoke"].includes(sub ?? "")) {
+      if (!values.tenant) throw new Error(`--tenant is required`);
+      const tenantId = values.tenant;
+      if (!(await ports.tenants.get(tenantId))) throw new Error(`no tenant ${tenantId}`);
+      if (sub === "create") {
+        if (!values.label) throw new Error("usage: ir keys create --tenant ID --label L");
+        const { key, apiKey } = await writer.exclusive(() => issueKey(ports, tenantId, values.label!, "cli"));
+        console.log(JSON.stringify({ key_id: key.key_id, api_key: apiKey }, null, 2));
+      } else if (sub === "list") {
+        console.log(JSON.stringify({ keys: await liveKeys(ports, tenantId) }, null, 2));
+      } else if (sub === "rotate") {
+        if (!arg) throw new Error("usage: ir keys rotate KEY_ID --tenant ID [--overlap SECONDS]");
+        const overlap = values.overlap === undefined ? DEFAULT_OVERLAP_SECONDS : Number(values.overlap);
+        if (!Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86_400) throw new Error("--overlap: expected whole seconds from 0 to 2592000");
+        console.log(JSON.stringify(await writer.exclusive(() => rotateKey(ports, tenantId, arg, overlap, "cli")), null, 2));
+      } else {
+        if (!arg) throw new Error("usage: ir keys revoke KEY_ID --tenant ID");
+        await writer.exclusive(() => revokeKey(ports, tenantId, arg, "cli"));
+        console.log(`revoked ${arg}`);
+      }
     } else if (cmd === "dlq" && sub === "list") {
       const page = await ports.deadLetters.list(values.tenant ?? null, { limit: 100 });
       for (const d of page.items) console.log(`${d.id}\t${d.stage}\t${d.event_type}\t${d.tenant_id}\t${d.failed_at}\t${d.reason}`);

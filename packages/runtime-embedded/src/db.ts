@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync, readFileSync, accessSync, constants } from "node:fs";
 import { join } from "node:path";
+import type { WriteBack } from "./write-back";
 
 export type Db = Database.Database;
 
@@ -26,10 +27,25 @@ export function openDb(dataDir: string): Db {
     // Deleted rows are overwritten, not left in free pages: a GDPR erase must leave nothing readable on disk.
     db.pragma("secure_delete = ON");
     db.exec(SCHEMA);
+    memoizePrepare(db);
   } catch (err) {
     throw new DataDirError(`cannot open the database in ${dataDir}: ${(err as Error).message}`);
   }
   return db;
+}
+
+/**
+ * better-sqlite3 compiles SQL on every prepare(); the stores prepare per call for readability, so the
+ * compiled statements are kept here, keyed by their text (a few dozen distinct statements in all).
+ */
+function memoizePrepare(db: Db) {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) { stmt = prepare(sql); cache.set(sql, stmt); }
+    return stmt;
+  }) as Db["prepare"];
 }
 
 /** Run one unit of work inside a transaction that also works around `await` (better-sqlite3's helper is sync-only). */
@@ -38,7 +54,11 @@ export class Tx {
   private tail: Promise<unknown> = Promise.resolve();
   private afterCommit: Array<() => void> = [];
   private onRollback: Array<() => void> = [];
+  private readonly writeBacks: Array<WriteBack<unknown>> = [];
   constructor(readonly db: Db) {}
+
+  /** A store's deferred writes follow this transaction's savepoints and are flushed before COMMIT. */
+  track<V>(wb: WriteBack<V>) { this.writeBacks.push(wb as WriteBack<unknown>); return wb; }
 
   /** Serializes all writers of this process: the store is one connection, and interleaved awaits must not share a transaction. */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -50,14 +70,17 @@ export class Tx {
   /** Savepoint inside an open transaction: one message's failure rolls back only its own writes. */
   async savepoint<T>(fn: () => Promise<T> | T): Promise<T> {
     const name = `sp${this.depth++}`;
-    this.db.exec(`SAVEPOINT ${name}`);
+    this.db.prepare(`SAVEPOINT ${name}`).run();
+    for (const wb of this.writeBacks) wb.begin();
     try {
       const out = await fn();
-      this.db.exec(`RELEASE ${name}`);
+      this.db.prepare(`RELEASE ${name}`).run();
+      for (const wb of this.writeBacks) wb.release();
       return out;
     } catch (err) {
-      this.db.exec(`ROLLBACK TO ${name}`);
-      this.db.exec(`RELEASE ${name}`);
+      this.db.prepare(`ROLLBACK TO ${name}`).run();
+      this.db.prepare(`RELEASE ${name}`).run();
+      for (const wb of this.writeBacks) wb.rollback();
       this.rolledBack();
       throw err;
     } finally {
@@ -67,14 +90,17 @@ export class Tx {
 
   /** The same for synchronous work (group-committed accepts). */
   savepointSync<T>(fn: () => T): T {
-    this.db.exec("SAVEPOINT g");
+    this.db.prepare("SAVEPOINT g").run();
+    for (const wb of this.writeBacks) wb.begin();
     try {
       const out = fn();
-      this.db.exec("RELEASE g");
+      this.db.prepare("RELEASE g").run();
+      for (const wb of this.writeBacks) wb.release();
       return out;
     } catch (err) {
-      this.db.exec("ROLLBACK TO g");
-      this.db.exec("RELEASE g");
+      this.db.prepare("ROLLBACK TO g").run();
+      this.db.prepare("RELEASE g").run();
+      for (const wb of this.writeBacks) wb.rollback();
       this.rolledBack();
       throw err;
     }
@@ -88,14 +114,17 @@ export class Tx {
   private rolledBack() { for (const fn of this.onRollback) fn(); }
 
   private async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
-    this.db.exec("BEGIN IMMEDIATE");
+    this.db.prepare("BEGIN IMMEDIATE").run();
+    for (const wb of this.writeBacks) wb.begin();
     this.depth = 1;
     let out: T;
     try {
       out = await fn();
-      this.db.exec("COMMIT");
+      for (const wb of this.writeBacks) wb.flush();
+      this.db.prepare("COMMIT").run();
     } catch (err) {
-      this.db.exec("ROLLBACK");
+      this.db.prepare("ROLLBACK").run();
+      for (const wb of this.writeBacks) wb.reset();
       this.afterCommit = [];
       this.rolledBack();
       throw err;

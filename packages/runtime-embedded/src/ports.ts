@@ -17,6 +17,8 @@ import { SqliteEraser } from "./stores/eraser";
 export interface EmbeddedSettings { publicUrl: string; pagerdutyEventsUrl: string }
 
 export interface EmbeddedPorts extends Ports {
+  incidents: SqliteIncidents;
+  tenants: SqliteTenants;
   alarms: SqliteAlarms;
   writer: ExtractiveWriter;
 }
@@ -27,15 +29,18 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   const queue = new LocalQueue(db);
   const writer = new Writer(tx, queue, systemClock, onEnqueued);
   const vectors = new LocalVectorIndex(db);
-  tx.whenRolledBack(() => vectors.invalidate());
+  const tenants = new SqliteTenants(db);
+  const incidents = new SqliteIncidents(db, tx);
+  const dropCaches = () => { vectors.invalidate(); tenants.invalidate(); incidents.invalidate(); };
+  tx.whenRolledBack(dropCaches);
   const eraser = new SqliteEraser(db, vectors);
   const bus: Bus = { publish: (events) => writer.write(() => writer.enqueue(events)) };
   const ports: EmbeddedPorts = {
     clock: systemClock,
     newId,
     log,
-    tenants: new SqliteTenants(db),
-    incidents: new SqliteIncidents(db),
+    tenants,
+    incidents,
     runbooks: new SqliteRunbooks(db),
     alarms: new SqliteAlarms(db, writer),
     vectors,
@@ -43,13 +48,13 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     writer: new ExtractiveWriter(),
     audit: new SqliteAudit(db),
     usage: new SqliteUsage(db),
-    kv: new SqliteKv(db),
+    kv: new SqliteKv(db, tx),
     bus,
     deadLetters: new SqliteDeadLetters(db, onEnqueued),
     eraser: {
-      erase: async (tenantId) => { await eraser.erase(tenantId); writer.afterCommit(() => eraser.scrub()); },
+      erase: async (tenantId) => { await eraser.erase(tenantId); dropCaches(); writer.afterCommit(() => eraser.scrub()); },
     },
     settings: { ...settings, allowPrivateTargets: true },
   };
-  return { ports, queue, writer, tx };
+  return { ports, queue, writer, tx, dropCaches };
 }

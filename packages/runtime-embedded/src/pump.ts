@@ -1,4 +1,4 @@
-import { parseEvent, Poison, RetryLater, STAGE_NAMES, STAGES, type Ports, type StageHandler, type StageName } from "@ir/core";
+import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import type { LocalQueue, QueuedMessage } from "./queue";
 import type { Writer } from "./writer";
 
@@ -6,7 +6,7 @@ import type { Writer } from "./writer";
 const EXTERNAL = new Set(["notification.send"]);
 const MAX_IN_FLIGHT_SENDS = 16;
 /** Messages per transaction: larger batches amortize the commit, smaller ones keep latency low under load. */
-const BATCH = 256;
+const BATCH = 64;
 
 /** Exponential backoff with full jitter, capped: the usual answer to a struggling dependency. */
 export const backoffMs = (attempt: number) => Math.min(60_000, 500 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
@@ -58,11 +58,9 @@ export class Pump {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      let progressed = true;
-      while (progressed && !this.stopped) {
-        progressed = false;
-        for (const stage of STAGE_NAMES) progressed = (await this.runStage(stage)) || progressed;
-      }
+      // One transaction carries a batch through every stage in graph order: a stage sees what the previous
+      // one emitted in the same transaction, so an alarm is usually decided with a single commit.
+      while (!this.stopped && (await this.pass())) { /* until a pass finds nothing to do */ }
     } catch (err) {
       this.ports.log.error({ err }, "pump failed; retrying");
     } finally {
@@ -70,6 +68,40 @@ export class Pump {
     }
     this.armTimer();
     if (this.inFlight === 0 && !this.hasDue()) for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  private async pass(): Promise<boolean> {
+    const external: Array<[StageName, QueuedMessage]> = [];
+    const n = await this.writer.exclusive(async () => {
+      let handled = 0;
+      // Events for stages later in this pass are handed over in memory: they would be inserted and
+      // deleted inside this same transaction, so persisting them buys nothing (a crash rolls back the
+      // whole pass and the original message is redelivered).
+      const inbox = new Map<StageName, PipelineEvent[]>();
+      for (const [i, stage] of STAGE_NAMES.entries()) {
+        const route = (out: PipelineEvent[]) => this.route(out, i, inbox);
+        const msgs = this.queue.claim(stage, BATCH, Date.now());
+        for (const msg of msgs) {
+          if (EXTERNAL.has(msg.type)) { external.push([stage, msg]); this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000); continue; }
+          await this.handle(stage, msg, route);
+        }
+        for (const event of inbox.get(stage) ?? []) await this.handleInMemory(stage, event, route);
+        handled += msgs.length + (inbox.get(stage)?.length ?? 0);
+      }
+      return handled;
+    });
+    for (const [stage, msg] of external) this.sendDetached(stage, msg);
+    return n > 0;
+  }
+
+  private route(out: PipelineEvent[], from: number, inbox: Map<StageName, PipelineEvent[]>) {
+    const now = Date.now();
+    for (const e of out) {
+      for (const target of routesFor(e.type)) {
+        if (STAGE_NAMES.indexOf(target) > from && !EXTERNAL.has(e.type)) (inbox.get(target) ?? inbox.set(target, []).get(target)!).push(e);
+        else this.queue.publishTo(target, e, now, 0);
+      }
+    }
   }
 
   /** Sleep until the earliest delayed message (retry backoff, send lease) becomes visible. */
@@ -82,33 +114,28 @@ export class Pump {
     this.timer.unref();
   }
 
-  private async runStage(stage: StageName): Promise<boolean> {
-    const spec = STAGES[stage];
-    const leaseMs = spec.timeoutSeconds * 1000;
-    const external: QueuedMessage[] = [];
-    const n = await this.writer.exclusive(async () => {
-      const msgs = this.queue.claim(stage, BATCH, Date.now(), leaseMs);
-      for (const msg of msgs) {
-        if (EXTERNAL.has(msg.type)) { external.push(msg); continue; }
-        await this.handle(stage, msg);
-      }
-      return msgs.length;
-    });
-    for (const msg of external) this.sendDetached(stage, msg);
-    return n > 0;
-  }
-
-  private async handle(stage: StageName, msg: QueuedMessage) {
+  private async handle(stage: StageName, msg: QueuedMessage, route: (out: PipelineEvent[]) => void) {
     const handler = this.handlers[stage];
     try {
       await this.writer.savepoint(async () => {
         const event = parseEvent(JSON.parse(msg.body));
-        const out = await handler(event, this.ports);
-        this.writer.enqueue(out);
+        route(await handler(event, this.ports));
         this.queue.ack(msg.seq);
       });
     } catch (err) {
       this.failed(stage, msg, err);
+    }
+  }
+
+  /** An in-memory hand-off that fails is persisted, so it is retried (or dead-lettered) like any queued message. */
+  private async handleInMemory(stage: StageName, event: PipelineEvent, route: (out: PipelineEvent[]) => void) {
+    try {
+      await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.ports)));
+    } catch (err) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      this.ports.log.child({ stage, event_id: event.id, tenant_id: event.tenant_id, attempt: 1 }).info({ reason }, "will retry");
+      if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString());
+      else this.queue.publishTo(stage, event, Date.now() + Math.max(err instanceof RetryLater ? err.delayMs : 0, backoffMs(1)), 1);
     }
   }
 
@@ -130,14 +157,15 @@ export class Pump {
 
   private failed(stage: StageName, msg: QueuedMessage, err: unknown) {
     const spec = STAGES[stage];
-    const log = this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id, attempt: msg.attempts });
+    const attempt = msg.attempts + 1;
+    const log = this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id, attempt });
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    if (err instanceof Poison || msg.attempts >= spec.maxAttempts || err instanceof SyntaxError || isZodError(err)) {
+    if (err instanceof Poison || attempt >= spec.maxAttempts || err instanceof SyntaxError || isZodError(err)) {
       log.warn({ reason }, "dead-lettered");
       this.queue.deadLetter(msg, reason, new Date().toISOString());
       return;
     }
-    const delay = Math.max(err instanceof RetryLater ? err.delayMs : 0, backoffMs(msg.attempts));
+    const delay = Math.max(err instanceof RetryLater ? err.delayMs : 0, backoffMs(attempt));
     log.info({ reason, delay_ms: Math.round(delay) }, "will retry");
     this.queue.retryAt(msg.seq, Date.now() + delay);
   }

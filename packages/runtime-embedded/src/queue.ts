@@ -22,9 +22,9 @@ export class LocalQueue {
     // OR IGNORE: an event re-published with the same id (a redelivered cause) is queued once.
     this.insert = db.prepare("INSERT OR IGNORE INTO queue (stage, event_id, tenant_id, type, body, visible_at) VALUES (?, ?, ?, ?, ?, ?)");
     this.claimStmt = db.prepare("SELECT seq, stage, event_id, tenant_id, type, body, attempts FROM queue WHERE stage = ? AND visible_at <= ? ORDER BY seq LIMIT ?");
-    this.leaseStmt = db.prepare("UPDATE queue SET visible_at = ?, attempts = attempts + 1 WHERE seq = ?");
+    this.leaseStmt = db.prepare("UPDATE queue SET visible_at = ? WHERE seq = ?");
     this.ackStmt = db.prepare("DELETE FROM queue WHERE seq = ?");
-    this.retryStmt = db.prepare("UPDATE queue SET visible_at = ? WHERE seq = ?");
+    this.retryStmt = db.prepare("UPDATE queue SET visible_at = ?, attempts = attempts + 1 WHERE seq = ?");
     this.nextVisibleStmt = db.prepare("SELECT MIN(visible_at) AS t FROM queue");
     this.depthStmt = db.prepare("SELECT stage, COUNT(*) AS n FROM queue GROUP BY stage");
     this.deadStmt = db.prepare("INSERT OR REPLACE INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -39,12 +39,19 @@ export class LocalQueue {
     return n;
   }
 
-  /** Visible messages of a stage, oldest first; each claim counts as an attempt and hides it for `leaseMs`. */
-  claim(stage: StageName, limit: number, nowMs: number, leaseMs: number): QueuedMessage[] {
-    const rows = this.claimStmt.all(stage, nowMs, limit) as QueuedMessage[];
-    for (const r of rows) { this.leaseStmt.run(nowMs + leaseMs, r.seq); r.attempts += 1; }
-    return rows;
+  /** One event for one stage, e.g. a hand-off that failed in memory and must now wait for its retry. */
+  publishTo(stage: StageName, e: PipelineEvent, visibleAtMs: number, attempts: number) {
+    this.insert.run(stage, e.id, e.tenant_id, e.type, JSON.stringify(e), visibleAtMs);
+    if (attempts) this.db.prepare("UPDATE queue SET attempts = ? WHERE stage = ? AND event_id = ?").run(attempts, stage, e.id);
   }
+
+  /** Visible messages of a stage, oldest first. `attempts` counts the failed tries before this one. */
+  claim(stage: StageName, limit: number, nowMs: number): QueuedMessage[] {
+    return this.claimStmt.all(stage, nowMs, limit) as QueuedMessage[];
+  }
+
+  /** Hide a message worked on outside a transaction (a network send) until `untilMs`: a crash mid-send retries it then. */
+  lease(seq: number, untilMs: number) { this.leaseStmt.run(untilMs, seq); }
 
   ack(seq: number) { this.ackStmt.run(seq); }
   retryAt(seq: number, atMs: number) { this.retryStmt.run(atMs, seq); }
@@ -52,6 +59,11 @@ export class LocalQueue {
   deadLetter(msg: QueuedMessage, reason: string, at: string) {
     this.deadStmt.run(`dl_${msg.seq}`, msg.stage, msg.tenant_id, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at);
     this.ack(msg.seq);
+  }
+
+  /** A hand-off that never reached the queue (it failed in memory) and can never succeed. */
+  deadLetterEvent(stage: StageName, e: PipelineEvent, reason: string, at: string) {
+    this.deadStmt.run(`dl_${stage}_${e.id}`, stage, e.tenant_id, e.type, JSON.stringify(e), reason.slice(0, 2000), 1, at);
   }
 
   nextVisibleAt(): number | null { return (this.nextVisibleStmt.get() as { t: number | null }).t; }

@@ -7,23 +7,24 @@ import { matchStage } from "@ir/match";
 import { enrichStage } from "@ir/enrich";
 import { notifyStage } from "@ir/notify";
 import { openDb } from "./db";
-import { createLogger } from "./logger";
+import { createLogger, type LogDestination } from "./logger";
 import { createEmbeddedPorts } from "./ports";
 import { Pump } from "./pump";
 import { createHttpServer } from "./server";
 import { adminKeyHash } from "./admin-key";
 import { seedGlobalRunbooks } from "./seed";
 import { dashboardHtml } from "./dashboard";
+import { RetentionJob } from "./retention";
 import type { EmbeddedConfig } from "./config";
 
 /** Stage name → handler: the embedded runtime's half of the stage graph's wiring. */
 export const HANDLERS: Record<StageName, StageHandler> = { ingest: ingestStage, embed: embedStage, match: matchStage, enrich: enrichStage, notify: notifyStage };
 
-export interface StartOptions extends Partial<EmbeddedConfig> { dataDir?: string; port?: number; host?: string; adminKey?: string }
+export interface StartOptions extends Partial<EmbeddedConfig> { dataDir?: string; port?: number; host?: string; adminKey?: string; logDestination?: LogDestination }
 
 /** The store and its ports without server or workers: what offline CLI commands use. */
 export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () => {}) {
-  const log = createLogger(opts.LOG_LEVEL ?? (process.env.LOG_LEVEL as never) ?? "info");
+  const log = createLogger(opts.LOG_LEVEL ?? (process.env.LOG_LEVEL as never) ?? "info", opts.logDestination);
   const dataDir = opts.dataDir ?? opts.IR_DATA_DIR ?? "./.ir-data";
   const db = openDb(dataDir);
   const host = opts.host ?? opts.HOST ?? "127.0.0.1";
@@ -34,10 +35,11 @@ export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () =
 
 export async function startEmbedded(opts: StartOptions = {}) {
   let pump: Pump | undefined;
-  const { db, log, dataDir, host, port, ports, writer, queue } = openStore(opts, () => pump?.kick());
+  const { db, log, dataDir, host, port, ports, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
   pump = new Pump(queue, writer, ports, HANDLERS);
   await writer.exclusive(() => seedGlobalRunbooks(ports));
+  const retention = new RetentionJob(db, writer, ports.vectors, { now: () => ports.clock.now() }, log, dropCaches).start();
 
   const api = createApi(ports, {
     adminKeyHash: admin.hash,
@@ -60,7 +62,9 @@ export async function startEmbedded(opts: StartOptions = {}) {
     ports,
     pump,
     queue,
+    retention,
     async close() {
+      retention.stop();
       pump!.stop();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

@@ -1,8 +1,10 @@
-import { generateApiKey, hashKey, keyPrefix, monthOf, NotFound, PLAN_LIMITS, NotificationSettings, type ApiKey } from "@ir/core";
+import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
+import { nextPeriodStart } from "@ir/ingest";
 import { maskNotificationSettings, validateTargets } from "@ir/notify";
 import { z } from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
+import { DEFAULT_OVERLAP_SECONDS, issueKey, liveKeys, revokeKey, rotateKey } from "../key-lifecycle";
 import type { Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
@@ -14,48 +16,24 @@ const RotateKey = z.object({ overlap_seconds: z.number().int().min(0).max(30 * 8
 export const accountRoutes = (r: Router, deps: Deps) => {
   const { ports } = deps;
   const now = () => ports.clock.now().toISOString();
-  const issue = async (tenantId: string, label: string) => {
-    const apiKey = generateApiKey();
-    const key: ApiKey = { key_id: ports.newId("key"), tenant_id: tenantId, label, prefix: keyPrefix(apiKey), hash: hashKey(apiKey), created_at: now(), last_used_at: null, expires_at: null };
-    await ports.tenants.putKey(key);
-    await audit(ports, tenantId, "api", "key.created", key.key_id, { label });
-    return { key, apiKey };
-  };
-  const view = (k: ApiKey) => ({ key_id: k.key_id, label: k.label, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, expires_at: k.expires_at });
 
   r.on("POST", "/api/v1/keys", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const { label } = parseBody(req, CreateKey);
-    const { key, apiKey } = await deps.exclusive(() => issue(tenant.tenant_id, label));
+    const { key, apiKey } = await deps.exclusive(() => issueKey(ports, tenant.tenant_id, label, "api"));
     return json(201, { key_id: key.key_id, api_key: apiKey });
   });
-  r.on("GET", "/api/v1/keys", async ({ req }) => {
-    const tenant = await tenantOf(deps, req);
-    const keys = (await ports.tenants.listKeys(tenant.tenant_id)).filter((k) => !k.expires_at || k.expires_at > now());
-    return json(200, { keys: keys.map(view) });
-  });
+  r.on("GET", "/api/v1/keys", async ({ req }) => json(200, { keys: await liveKeys(ports, (await tenantOf(deps, req)).tenant_id) }));
   r.on("DELETE", "/api/v1/keys/:id", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
-    await deps.exclusive(async () => {
-      if (!(await ports.tenants.expireKey(tenant.tenant_id, params.id, now()))) throw new NotFound("key");
-      await audit(ports, tenant.tenant_id, "api", "key.revoked", params.id);
-    });
+    await deps.exclusive(() => revokeKey(ports, tenant.tenant_id, params.id, "api"));
     return json(200, { status: "success", key_id: params.id });
   });
   /** Rotation: a new key now, the old one keeps working for the overlap window so deploys can roll. */
   r.on("POST", "/api/v1/keys/:id/rotate", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
-    const { overlap_seconds = 86_400 } = req.body.trim() ? parseBody(req, RotateKey) : {};
-    const out = await deps.exclusive(async () => {
-      const old = (await ports.tenants.listKeys(tenant.tenant_id)).find((k) => k.key_id === params.id && (!k.expires_at || k.expires_at > now()));
-      if (!old) throw new NotFound("key");
-      const expires = new Date(ports.clock.now().getTime() + overlap_seconds * 1000).toISOString();
-      await ports.tenants.expireKey(tenant.tenant_id, old.key_id, expires);
-      const fresh = await issue(tenant.tenant_id, old.label);
-      await audit(ports, tenant.tenant_id, "api", "key.rotated", old.key_id, { replaced_by: fresh.key.key_id, old_expires_at: expires });
-      return { key_id: fresh.key.key_id, api_key: fresh.apiKey, old_key_expires_at: expires };
-    });
-    return json(201, out);
+    const { overlap_seconds = DEFAULT_OVERLAP_SECONDS } = req.body.trim() ? parseBody(req, RotateKey) : {};
+    return json(201, await deps.exclusive(() => rotateKey(ports, tenant.tenant_id, params.id, overlap_seconds, "api")));
   });
 
   r.on("PUT", "/api/v1/notifications", async ({ req }) => {
@@ -82,7 +60,8 @@ export const accountRoutes = (r: Router, deps: Deps) => {
       incidents: { used: counts.incidents ?? 0, limit: lim(limits.incidentsPerMonth) },
       alarms: { used: counts.alarms ?? 0, limit: null },
       runbooks: { used: await ports.runbooks.count(tenant.tenant_id), limit: lim(limits.customRunbooks) },
-      retention_days: limits.retentionDays,
+      retention_days: retentionDaysOf(tenant),
+      resets_at: nextPeriodStart(ports.clock.now()),
     });
   });
 

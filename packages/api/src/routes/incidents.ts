@@ -1,5 +1,5 @@
-import { AlarmReport, BadRequest, IncidentStatus, NotFound, PaymentRequired, PLAN_LIMITS, monthOf, type Tenant } from "@ir/core";
-import { accept, asNormalized } from "@ir/ingest";
+import { AlarmReport, BadRequest, IncidentStatus, NotFound, type Tenant } from "@ir/core";
+import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
 import { resolveIncident, appendHistory } from "@ir/match";
 import { z } from "zod";
 import { tenantOf } from "../auth";
@@ -17,18 +17,6 @@ const ResolveBody = z.object({
 });
 const CommentBody = z.object({ user: z.string().trim().min(1).max(200), comment: z.string().trim().min(1).max(10_000) });
 
-/** New incidents are what plans meter; duplicates of an open incident never count. */
-async function checkIncidentQuota(deps: Deps, tenant: Tenant) {
-  const limit = PLAN_LIMITS[tenant.plan].incidentsPerMonth;
-  if (limit === Infinity) return;
-  const now = deps.ports.clock.now();
-  const used = (await deps.ports.usage.get(tenant.tenant_id, monthOf(now.toISOString()))).incidents ?? 0;
-  if (used >= limit) {
-    const reset = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
-    throw new PaymentRequired(`plan ${tenant.plan} allows ${limit} new incidents a month; limit reached, resets ${reset}`);
-  }
-}
-
 export const waitSeconds = (q: URLSearchParams) => intParam(q, "wait", 0, 0, MAX_WAIT_S);
 
 export const incidentRoutes = (r: Router, deps: Deps) => {
@@ -43,10 +31,12 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     const tenant = await tenantOf(deps, req);
     const wait = waitSeconds(req.query);
     const report = parseBody(req, AlarmReport);
-    await checkIncidentQuota(deps, tenant);
     const idem = req.headers["idempotency-key"];
     if (idem !== undefined && (idem.length === 0 || idem.length > 200)) throw new BadRequest("Idempotency-Key: expected 1 to 200 characters");
-    const [res] = await accept(ports, tenant, [asNormalized(report)], { idempotencyKey: idem });
+    deps.ingestLimiter.take(tenant, 1);
+    const items = [asNormalized(report)];
+    await checkIncidentQuota(ports, tenant, items);
+    const [res] = await accept(ports, tenant, items, { idempotencyKey: idem });
     if (res.kind !== "alarm") throw new Error("report did not become an alarm");
     if (wait > 0) {
       const outcome = await deps.waitForOutcome(tenant.tenant_id, res.alarm_id, wait * 1000);

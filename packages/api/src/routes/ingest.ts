@@ -1,5 +1,5 @@
-import { BadRequest } from "@ir/core";
-import { accept, normalizeAlertmanager, normalizeSns, sourceOptions, type Accepted } from "@ir/ingest";
+import { BadRequest, type Tenant } from "@ir/core";
+import { accept, checkIncidentQuota, normalizeAlertmanager, normalizeSns, sourceOptions, type Accepted, type Normalized } from "@ir/ingest";
 import { tenantOf } from "../auth";
 import type { Deps } from "../deps";
 import { parseJson } from "../parse";
@@ -12,9 +12,16 @@ const summary = (items: Accepted[]) => ({
 });
 
 export const ingestRoutes = (r: Router, deps: Deps) => {
+  /** Every alert of a webhook is an alarm: the rate limit counts them, and the quota checks them, before any is accepted. */
+  const admit = async (tenant: Tenant, items: Normalized[]) => {
+    deps.ingestLimiter.take(tenant, Math.max(1, items.length));
+    await checkIncidentQuota(deps.ports, tenant, items);
+  };
+
   r.on("POST", "/api/v1/ingest/alertmanager", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const items = normalizeAlertmanager(parseJson(req), sourceOptions(tenant));
+    await admit(tenant, items);
     return json(202, { status: "queued", ...summary(await accept(deps.ports, tenant, items)) });
   });
 
@@ -29,6 +36,7 @@ export const ingestRoutes = (r: Router, deps: Deps) => {
       if (!res?.ok) throw new BadRequest("SubscribeURL could not be confirmed");
       return json(200, { status: "subscribed", topic_arn: sub.topic_arn });
     }
+    await admit(tenant, items);
     return json(202, { status: "queued", ...summary(await accept(deps.ports, tenant, items)) });
   });
 };

@@ -11,7 +11,9 @@ export const CreateTenant = z.object({
   name: z.string().trim().min(1).max(200),
   plan: Plan.optional(),
   global_runbooks: z.boolean().optional(),
-});
+  /** Custom retention is an enterprise feature; the other plans' retention is part of the plan. */
+  retention_days: z.number().int().min(1).max(3650).optional(),
+}).refine((b) => b.retention_days === undefined || b.plan === "enterprise", { message: "retention_days: only the enterprise plan has custom retention", path: ["retention_days"] });
 
 export function newTenant(ports: Ports, body: z.infer<typeof CreateTenant>): { tenant: Tenant; key: ApiKey; apiKey: string } {
   const now = ports.clock.now().toISOString();
@@ -20,6 +22,7 @@ export function newTenant(ports: Ports, body: z.infer<typeof CreateTenant>): { t
     settings: {
       global_runbooks: body.global_runbooks ?? true, notifications: { channels: [] }, webhook_secret: randomBytes(32).toString("base64url"),
       auto_resolve: true, default_severity: "MEDIUM", cloudwatch_service_from: ["tag", "dimension", "alarm_name"], aws_account_ids: [],
+      ...(body.retention_days ? { retention_days: body.retention_days } : {}),
     },
   };
   const apiKey = generateApiKey();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonDepthExceeds } from "@ir/core";
 import { ALARM_STATES, alarmArnFor, fromAlarmStateChange, readDimensions, type Dimension } from "./alarm-state";
 import { readAwsTags } from "./aws-tags";
 import { formatPath, parseBody } from "./parse-body";
@@ -69,6 +70,7 @@ const readReasonData = (raw: unknown): Record<string, unknown> => {
   let parsed: unknown = raw;
   if (typeof raw === "string") {
     try {
+      if (jsonDepthExceeds(raw)) throw new Error("too deep");
       parsed = JSON.parse(raw);
     } catch {
       return { reasonData: raw.slice(0, MAX_RAW_REASON_DATA) };

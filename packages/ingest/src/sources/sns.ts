@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BadRequest } from "@ir/core";
+import { BadRequest, jsonDepthExceeds } from "@ir/core";
 import { ALARM_STATES, AWS_REGION, alarmArnFor, fromAlarmStateChange, readDimensions, type Dimension } from "./alarm-state";
 import { readAwsTags } from "./aws-tags";
 import { normalizeCloudWatchEvent } from "./cloudwatch";
@@ -171,6 +171,7 @@ export const normalizeSns = (body: unknown, opts: SourceOptions): Normalized[] =
       const { Message } = parseBody(Notification, body);
       let message: unknown;
       try {
+        if (jsonDepthExceeds(Message)) throw new Error("too deep");
         message = JSON.parse(Message);
       } catch {
         throw new BadRequest("Message: expected JSON of a CloudWatch alarm notification");

@@ -1,6 +1,6 @@
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { makeEvent, parseEvent, Poison, STAGES, type PipelineEvent, type StageName } from "@ir/core";
+import { AWS_ACCOUNT_ATTRIBUTE, FORWARDED_ATTRIBUTE, makeEvent, parseEvent, Poison, STAGES, type PipelineEvent, type StageName } from "@ir/core";
 
 /** What EventBridge writes to an SQS target: the whole event, ours in `detail`. */
 const EventBridgeEnvelope = z.object({
@@ -21,8 +21,7 @@ const sentAt = (record: SQSRecord) => {
 };
 
 /** Attributes the runtime adds to a raw message that came from the forwarded-alarms queue, for ingest to read. */
-export const FORWARDED_ATTRIBUTE = "ir-forwarded";
-export const AWS_ACCOUNT_ATTRIBUTE = "ir-aws-account";
+export { FORWARDED_ATTRIBUTE, AWS_ACCOUNT_ATTRIBUTE };
 
 /** Whether a record came from the queue named by `queueUrl` (its ARN ends with the queue's name). */
 export const isFromQueue = (record: SQSRecord, queueUrl: string | undefined) =>
@@ -37,6 +36,9 @@ export const eventFromRecord = (stage: StageName, record: SQSRecord, forwardedQu
   if (stage === "ingest") {
     const at = sentAt(record);
     const attributes = stringAttributes(record);
+    // Only this code may set these: a producer on the direct-publish queue must not claim another account.
+    delete attributes[FORWARDED_ATTRIBUTE];
+    delete attributes[AWS_ACCOUNT_ATTRIBUTE];
     // Customers' CloudWatch events forwarded by an EventBridge rule carry no key: their AWS account names the tenant.
     if (isFromQueue(record, forwardedQueueUrl)) {
       delete attributes["ir-api-key"];

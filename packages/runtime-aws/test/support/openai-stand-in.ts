@@ -22,12 +22,18 @@ export const fakeEmbedding = (text: string, dims: number): Float32Array => {
 };
 
 /**
+ * Tokens as OpenAI's tokenizers count English text, roughly: about four characters per token (OpenAI's own
+ * rule of thumb). The stand-in reports these in `usage`, so cost estimates read it as they would the real API's.
+ */
+export const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+/**
  * OpenAI's `/embeddings` (answered in base64 when asked, as the adapter asks) and `/chat/completions`
  * (a structured-output answer built from the prompt: the first runbook offered, as the model would).
  * `failChat` / `rateLimitEmbeddings` make the next calls fail like the real API does.
  */
 export async function startOpenAiStandIn(opts: { dimensions: number }) {
-  const calls = { embeddings: 0, embeddedTexts: 0, chat: 0 };
+  const calls = { embeddings: 0, embeddedTexts: 0, chat: 0, embeddingTokens: 0, chatInputTokens: 0, chatOutputTokens: 0 };
   const state = { failChat: 0, rateLimitEmbeddings: 0, chatContent: undefined as string | undefined };
   const bodies: any[] = [];
   const server = await jsonServer((method, path, body) => {
@@ -36,8 +42,10 @@ export async function startOpenAiStandIn(opts: { dimensions: number }) {
       calls.embeddings++;
       const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
       calls.embeddedTexts += inputs.length;
+      const tokens = inputs.reduce((n, text) => n + estimateTokens(text), 0);
+      calls.embeddingTokens += tokens;
       return [200, {
-        object: "list", model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+        object: "list", model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens },
         data: inputs.map((text, index) => {
           const v = fakeEmbedding(text, opts.dimensions);
           return { object: "embedding", index, embedding: body.encoding_format === "base64" ? Buffer.from(v.buffer).toString("base64") : Array.from(v) };
@@ -57,10 +65,16 @@ export async function startOpenAiStandIn(opts: { dimensions: number }) {
           { text: "Invented step", source: "runbook", runbook_id: "rb_made_up", incident_id: null },
         ],
       });
+      // Each message costs its text plus a few tokens of chat framing; the structured-output schema counts as prompt too.
+      const promptTokens = body.messages.reduce((n: number, m: { content: string }) => n + 4 + estimateTokens(String(m.content)), 3)
+        + (body.response_format ? estimateTokens(JSON.stringify(body.response_format)) : 0);
+      const completionTokens = estimateTokens(content);
+      calls.chatInputTokens += promptTokens;
+      calls.chatOutputTokens += completionTokens;
       return [200, {
         id: "chatcmpl-test", object: "chat.completion", created: Math.floor(Date.now() / 1000), model: body.model,
         choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content, refusal: null } }],
-        usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       }];
     }
     return [404, { error: { message: `no route ${method} ${path}` } }];

@@ -1,24 +1,55 @@
 import type { Incident, IncidentQuery, IncidentStore } from "@ir/core";
 import type { Db } from "../db";
 import { decodeCursor, pageOf } from "./page";
+import { WriteBack } from "../write-back";
+import type { Tx } from "../db";
+
+/** Parsed documents of recently touched incidents: a storm re-reads the same few incidents in every stage. */
+const CACHE_MAX = 20_000;
 
 export class SqliteIncidents implements IncidentStore {
+  private readonly cache = new Map<string, Incident>();
   private readonly getStmt;
   private readonly putStmt;
   private readonly fpGet;
   private readonly fpPut;
-  constructor(private readonly db: Db) {
+  private readonly pending: WriteBack<Incident>;
+  constructor(private readonly db: Db, tx: Tx) {
+    this.pending = tx.track(new WriteBack<Incident>((key, i) => {
+      this.putStmt.run(i.tenant_id, i.incident_id, i.status, i.service, i.created_at, JSON.stringify(i));
+      this.remember(key, i);
+    }));
     this.getStmt = db.prepare("SELECT doc FROM incidents WHERE tenant_id = ? AND incident_id = ?");
     this.putStmt = db.prepare("INSERT OR REPLACE INTO incidents (tenant_id, incident_id, status, service, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)");
     this.fpGet = db.prepare("SELECT incident_id FROM fingerprints WHERE tenant_id = ? AND service = ? AND fingerprint = ?");
     this.fpPut = db.prepare("INSERT OR REPLACE INTO fingerprints (tenant_id, service, fingerprint, incident_id) VALUES (?, ?, ?, ?)");
   }
+  /** Drop cached documents: after a rollback they may be uncommitted, after an erase or purge they are gone. */
+  invalidate() { this.cache.clear(); }
+
   async get(tenantId: string, incidentId: string) {
+    const key = `${tenantId}/${incidentId}`;
+    const hit = this.pending.get(key) ?? this.cache.get(key);
+    if (hit) return hit;
     const row = this.getStmt.get(tenantId, incidentId) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : null;
+    if (!row) return null;
+    return this.remember(key, JSON.parse(row.doc) as Incident);
   }
   async put(i: Incident) {
-    this.putStmt.run(i.tenant_id, i.incident_id, i.status, i.service, i.created_at, JSON.stringify(i));
+    const key = `${i.tenant_id}/${i.incident_id}`;
+    if (this.pending.active) this.pending.set(key, Object.freeze(i));
+    else {
+      this.putStmt.run(i.tenant_id, i.incident_id, i.status, i.service, i.created_at, JSON.stringify(i));
+      this.remember(key, i);
+    }
+  }
+
+  /** Cached documents are shared, so they are frozen: every writer builds a new one (as the stages do). */
+  private remember(key: string, i: Incident) {
+    this.cache.delete(key);
+    this.cache.set(key, Object.freeze(i));
+    if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    return i;
   }
   async list(tenantId: string, q: IncidentQuery) {
     const where = ["tenant_id = ?"];

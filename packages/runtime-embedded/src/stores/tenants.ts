@@ -2,19 +2,30 @@ import type { ApiKey, Tenant, TenantStore } from "@ir/core";
 import type { Db } from "../db";
 
 export class SqliteTenants implements TenantStore {
+  /** Every stage reads the tenant for every alarm; tenants change rarely and only through this store. */
+  private readonly cache = new Map<string, Tenant>();
   constructor(private readonly db: Db) {}
+
+  invalidate() { this.cache.clear(); }
 
   async create(tenant: Tenant, key: ApiKey) {
     this.db.prepare("INSERT INTO tenants (tenant_id, doc) VALUES (?, ?)").run(tenant.tenant_id, JSON.stringify(tenant));
+    this.cache.delete(tenant.tenant_id);
     this.syncAccounts(tenant);
     await this.putKey(key);
   }
   async get(tenantId: string) {
+    const hit = this.cache.get(tenantId);
+    if (hit) return hit;
     const row = this.db.prepare("SELECT doc FROM tenants WHERE tenant_id = ?").get(tenantId) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Tenant) : null;
+    if (!row) return null;
+    const tenant = Object.freeze(JSON.parse(row.doc) as Tenant);
+    this.cache.set(tenantId, tenant);
+    return tenant;
   }
   async update(tenant: Tenant) {
     this.db.prepare("UPDATE tenants SET doc = ? WHERE tenant_id = ?").run(JSON.stringify(tenant), tenant.tenant_id);
+    this.cache.delete(tenant.tenant_id);
     this.syncAccounts(tenant);
   }
   async findByAwsAccount(accountId: string) {

@@ -1,5 +1,6 @@
 import type { KvStore, UsageMeter } from "@ir/core";
-import type { Db } from "../db";
+import type { Db, Tx } from "../db";
+import { WriteBack } from "../write-back";
 
 export class SqliteUsage implements UsageMeter {
   private readonly addStmt;
@@ -18,15 +19,24 @@ export class SqliteUsage implements UsageMeter {
 export class SqliteKv implements KvStore {
   private readonly getStmt;
   private readonly putStmt;
-  constructor(db: Db) {
+  /** Values are kept serialized, so a caller mutating what it got cannot change what is stored. */
+  private readonly pending: WriteBack<string>;
+  constructor(db: Db, tx: Tx) {
     this.getStmt = db.prepare("SELECT value FROM kv WHERE tenant_id = ? AND key = ?");
     this.putStmt = db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)");
+    this.pending = tx.track(new WriteBack<string>((k, v) => {
+      const at = k.indexOf("\u0000");
+      this.putStmt.run(k.slice(0, at), k.slice(at + 1), v);
+    }));
   }
   async get<T>(tenantId: string, key: string) {
+    const pending = this.pending.get(`${tenantId}\u0000${key}`);
+    if (pending !== undefined) return JSON.parse(pending) as T;
     const row = this.getStmt.get(tenantId, key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : null;
   }
   async put<T>(tenantId: string, key: string, value: T) {
-    this.putStmt.run(tenantId, key, JSON.stringify(value));
+    if (this.pending.active) this.pending.set(`${tenantId}\u0000${key}`, JSON.stringify(value));
+    else this.putStmt.run(tenantId, key, JSON.stringify(value));
   }
 }

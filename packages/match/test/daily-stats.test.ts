@@ -1,0 +1,67 @@
+import type { Incident, Ports } from "@ir/core";
+import { describe, expect, it } from "vitest";
+import { addRecord, countDecision, countResolution, emptyStats, medianSeconds, mergeStats, readDailyStats } from "../src/daily-stats";
+
+/** The usage meter's contract, in memory: atomic adds per (tenant, period, counter). */
+const meter = () => {
+  const rows = new Map<string, Record<string, number>>();
+  const usage = {
+    add: async (t: string, p: string, c: string, n: number) => {
+      const r = (rows.get(`${t}/${p}`) ?? {});
+      r[c] = (r[c] ?? 0) + n;
+      rows.set(`${t}/${p}`, r);
+      return r[c];
+    },
+    get: async (t: string, p: string) => ({ ...(rows.get(`${t}/${p}`) ?? {}) }),
+  };
+  return { ports: { usage } as unknown as Ports, rows };
+};
+
+const incident = (over: Partial<Incident>): Incident => ({
+  incident_id: "inc_1", tenant_id: "t_1", error_message: "boom", service: "api", severity: "MEDIUM", status: "OPEN",
+  runbook_matched: true, runbook_similarity: 0.8, recommended_runbooks: [{ runbook_id: "rb_a", title: "A", similarity: 0.8, solution: "" }],
+  recommendations: [], similar_resolutions: [], related_incidents: [],
+  created_at: "2025-03-03T10:00:00.000Z", last_seen: "2025-03-03T10:00:00.000Z", occurrences: 1, history: [],
+  resolution: null, resolved_at: null, resolved_by: null, resolved_runbook_id: null, regression_of: null,
+  fingerprint: "f", template: "boom", source_keys: [], flapping: false,
+  ...over,
+});
+
+describe("daily stats", () => {
+  it("counts opens, duplicates, regressions and resolutions on the day they happen, per service", async () => {
+    // prepare
+    const { ports } = meter();
+    const a = incident({});
+    // act
+    await countDecision(ports, "new", a, null);
+    await countDecision(ports, "existing", { ...a, last_seen: "2025-03-03T10:05:00.000Z" }, null);
+    const resolvedA = { ...a, status: "RESOLVED" as const, resolved_at: "2025-03-04T10:00:00.000Z", resolved_runbook_id: "rb_a" };
+    await countResolution(ports, resolvedA);
+    await countDecision(ports, "regression", incident({ incident_id: "inc_2", service: "web", runbook_matched: false, last_seen: "2025-03-04T12:00:00.000Z", regression_of: "inc_1" }), resolvedA);
+    const days = await readDailyStats(ports, "t_1", ["2025-03-03", "2025-03-04"]);
+    const web = await readDailyStats(ports, "t_1", ["2025-03-03", "2025-03-04"], "web");
+    // assess
+    expect(days.get("2025-03-03")).toMatchObject({ opened: 1, duplicates: 1, matched: 1, resolved: 0 });
+    expect(days.get("2025-03-04")).toMatchObject({ opened: 1, regressions: 1, resolved: 1, ttr_sum: 86_400, matched: 0 });
+    expect(days.get("2025-03-04")!.runbooks.get("rb_a")).toEqual({ recommended: 1, used: 1, regressed: 1 });
+    expect(web.get("2025-03-03")).toMatchObject({ opened: 0, duplicates: 0 });
+    expect(web.get("2025-03-04")).toMatchObject({ opened: 1, regressions: 1, resolved: 0 });
+  });
+
+  it("reads the median time to resolve from the histogram within 5%", async () => {
+    const { ports } = meter();
+    const samples = [42, 300, 1_800, 3_600, 3_700, 86_400, 7_200];
+    for (const [i, s] of samples.entries()) {
+      await countResolution(ports, incident({ incident_id: `inc_${i}`, resolved_at: new Date(Date.parse("2025-03-03T00:00:00Z") + s * 1000).toISOString(), created_at: "2025-03-03T00:00:00.000Z" }));
+    }
+    const day = [...(await readDailyStats(ports, "t_1", ["2025-03-03", "2025-03-04"])).values()].reduce(mergeStats, emptyStats());
+    expect(day.resolved).toBe(samples.length);
+    expect(day.ttr_sum).toBe(samples.reduce((a, b) => a + b, 0));
+    expect(Math.abs(medianSeconds(day.ttr)! - 3_600) / 3_600).toBeLessThan(0.05);
+    expect(medianSeconds(new Map())).toBeNull();
+  });
+
+  it("ignores counters that are not its own (the monthly plan counters share the meter)", () => {
+    expect(addRecord(emptyStats(), { incidents: 5, "opened|api": 2, "rb_bogus:x|api": 1 })).toMatchObject({ opened: 2, runbooks: new Map() });
+  });
+});

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pool, startServer, type Client, type Res } from "../support/embedded";
+
+/** Mid-month, so the reset date is known; time still flows (the ingest rate limit refills with it). */
+const BASE = Date.parse("2031-05-15T12:00:00.000Z");
+const RESET = "2031-06-01T00:00:00.000Z";
+
+/** A 429 from the ingest rate limit is waited out as its Retry-After says; these tests are about quotas. */
+async function send(fn: () => Promise<Res>): Promise<Res> {
+  for (;;) {
+    const r = await fn();
+    if (r.status !== 429) return r;
+    await new Promise((res) => setTimeout(res, Number(r.headers.get("retry-after") ?? 1) * 1000));
+  }
+}
+
+const alertmanager = (status: "firing" | "resolved", name: string, service: string, summary: string) => ({
+  version: "4", status, receiver: "ir", groupKey: `{}:{alertname="${name}"}`, truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {},
+  externalURL: "http://am:9093",
+  alerts: [{
+    status, labels: { alertname: name, service, severity: "warning" }, annotations: { summary },
+    startsAt: "2031-05-15T11:00:00Z", endsAt: status === "resolved" ? "2031-05-15T11:30:00Z" : "0001-01-01T00:00:00Z",
+    generatorURL: "http://prom/graph", fingerprint: `fp-${name}`,
+  }],
+});
+
+describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let free: Client;
+  const opened: string[] = [];
+
+  beforeAll(async () => {
+    srv = await startServer();
+    const t0 = Date.now();
+    srv.ports.clock = { now: () => new Date(BASE + (Date.now() - t0)) };
+    free = (await srv.client.tenant("free-co")).client;
+  });
+  afterAll(() => srv.stop());
+
+  it("opens 100 new incidents on the free plan; duplicates of them never count", async () => {
+    // One service each: nothing can merge them, so each is a new incident.
+    const outcomes = await pool(Array.from({ length: 100 }, (_, i) => i), 8, (i) => send(() => free.report(`disk full on /var/lib/data (volume ${i}, 98% used)`, `svc-${i}`)));
+    expect(outcomes.map((o) => o.body.status)).toEqual(Array(100).fill("new"));
+    opened.push(...outcomes.map((o) => o.body.incident_id as string));
+    const dup = await send(() => free.report("disk full on /var/lib/data (volume 7777, 99% used)", "svc-3"));
+    expect(dup.body).toMatchObject({ status: "existing", incident_id: opened[3], occurrences: 2 });
+
+    const usage = (await free.req("GET", "/api/v1/usage")).body;
+    expect(usage).toMatchObject({ period: "2031-05", plan: "free", incidents: { used: 100, limit: 100 }, alarms: { used: 101, limit: null }, retention_days: 7, resets_at: RESET });
+  });
+
+  it("answers the 101st new incident with 402 naming the limit and when it resets", async () => {
+    const r = await send(() => free.report("certificate for api.acme.io expired", "edge"));
+    expect(r.status).toBe(402);
+    expect(r.body.error.code).toBe("plan_limit");
+    expect(r.body.error.message).toContain("incidents limit reached");
+    expect(r.body.error.message).toContain("plan free allows 100 new incidents a month");
+    expect(r.body.error.message).toContain(`resets at ${RESET}`);
+    expect((await free.req("GET", "/api/v1/incidents?limit=500")).body.incidents).toHaveLength(100);
+  });
+
+  it("still accepts duplicates of open incidents at the limit, and they do not count", async () => {
+    const dups = await pool([5, 17, 99], 3, (i) => send(() => free.report(`disk full on /var/lib/data (volume ${i * 31}, 97% used)`, `svc-${i}`)));
+    expect(dups.map((d) => d.status)).toEqual([200, 200, 200]);
+    expect(dups.map((d) => d.body.incident_id)).toEqual([opened[5], opened[17], opened[99]]);
+    expect(dups.every((d) => d.body.status === "existing")).toBe(true);
+    // Without waiting for the decision too: the 202 is given at report time.
+    expect((await send(() => free.report("disk full on /var/lib/data (volume 1, 99% used)", "svc-1", {}, ""))).status).toBe(202);
+
+    const usage = (await free.req("GET", "/api/v1/usage")).body;
+    expect(usage.incidents).toEqual({ used: 100, limit: 100 });
+  });
+
+  it("refuses at the limit what would open an incident: a regression of a resolved one, a new Alertmanager alert", async () => {
+    await free.req("POST", `/api/v1/incidents/${opened[8]}/resolve`, { resolution: "grew the volume", resolved_by: "sre" });
+    const regression = await send(() => free.report("disk full on /var/lib/data (volume 8, 99% used)", "svc-8"));
+    expect(regression.status).toBe(402);
+
+    const firing = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", alertmanager("firing", "KafkaLag", "kafka", "consumer lag above 10000")));
+    expect(firing.status).toBe(402);
+    expect(firing.body.error.message).toContain(RESET);
+    // A resolution never opens anything, so it always gets through.
+    const resolved = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", alertmanager("resolved", "KafkaLag", "kafka", "consumer lag above 10000")));
+    expect(resolved.status).toBe(202);
+    // A duplicate through Alertmanager is accepted like one through the HTTP endpoint.
+    const dupAlert = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", alertmanager("firing", "DiskFull", "svc-42", "disk full on /var/lib/data (volume 5, 99% used)")));
+    expect(dupAlert.status).toBe(202);
+    expect((await free.req("GET", "/api/v1/usage")).body.incidents.used).toBe(100);
+  });
+
+  it("refuses the 6th custom runbook on the free plan with 402, and takes one again after a delete", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await free.req("POST", "/api/v1/runbooks", { title: `Runbook ${i}`, content: `## Resolution\nstep ${i}` });
+      expect(r.status).toBe(201);
+      ids.push(r.body.runbook_id);
+    }
+    const sixth = await free.req("POST", "/api/v1/runbooks", { title: "one too many", content: "x" });
+    expect(sixth.status).toBe(402);
+    expect(sixth.body.error).toMatchObject({ code: "plan_limit", message: expect.stringContaining("plan free allows 5 custom runbooks") });
+    expect((await free.req("GET", "/api/v1/usage")).body.runbooks).toEqual({ used: 5, limit: 5 });
+
+    await free.req("DELETE", `/api/v1/runbooks/${ids[0]}`);
+    expect((await free.req("POST", "/api/v1/runbooks", { title: "room again", content: "x" })).status).toBe(201);
+  });
+
+  it.each([
+    ["free", { incidents: 100, runbooks: 5, retention_days: 7 }],
+    ["starter", { incidents: 1_000, runbooks: 20, retention_days: 30 }],
+    ["professional", { incidents: 10_000, runbooks: 50, retention_days: 90 }],
+    ["enterprise", { incidents: null, runbooks: null, retention_days: 365 }],
+  ] as const)("GET /api/v1/usage shows the %s plan's limits", async (plan, limits) => {
+    const api = (await srv.client.tenant(`usage-${plan}`, { plan })).client;
+    const u = (await api.req("GET", "/api/v1/usage")).body;
+    expect(u).toEqual({
+      period: "2031-05", plan, resets_at: RESET, retention_days: limits.retention_days,
+      incidents: { used: 0, limit: limits.incidents }, alarms: { used: 0, limit: null }, runbooks: { used: 0, limit: limits.runbooks },
+    });
+  });
+
+  it("gives enterprise tenants custom retention, and no other plan", async () => {
+    const ent = (await srv.client.tenant("big-co", { plan: "enterprise", retention_days: 730 })).client;
+    expect((await ent.req("GET", "/api/v1/usage")).body.retention_days).toBe(730);
+    const r = await srv.client.req("POST", "/api/v1/admin/tenants", { name: "cheap-co", plan: "starter", retention_days: 730 }, { "x-admin-key": "test-admin-key-0123456789" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain("retention_days");
+  });
+});

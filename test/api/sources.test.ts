@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeEvent } from "@ir/core";
+import { REPO, startServer, type Client } from "../support/embedded";
+
+const payload = (name: string) => JSON.parse(readFileSync(join(REPO, "..", "shared", "eval", "payloads", name), "utf8"));
+const withState = (event: any, value: string, time: string) => ({ ...event, time, detail: { ...event.detail, state: { ...event.detail.state, value, timestamp: time } } });
+const until = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe("alarm sources through the embedded server", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let api: Client;
+  let tenantId: string;
+  let apiKey: string;
+  beforeAll(async () => {
+    srv = await startServer();
+    const t = await srv.client.tenant("sources", { plan: "enterprise" });
+    api = t.client; tenantId = t.tenant_id; apiKey = t.api_key;
+  });
+  afterAll(() => srv.stop());
+
+  const incidentsOf = async (service: string) => (await api.req("GET", `/api/v1/incidents?service=${service}`)).body.incidents as any[];
+
+  it("a CloudWatch ALARM opens an incident and its OK resolves it", async () => {
+    const event = payload("cloudwatch-alarm-state-change.json");
+    const alarm = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "ALARM", "2026-11-29T10:00:00Z"));
+    expect(alarm.status).toBe(202);
+    expect(alarm.body.alarms).toHaveLength(1);
+    const [incident] = await until(async () => { const l = await incidentsOf("i-12345678901234567"); return l.length ? l : null; });
+    expect(incident.error_message).toContain("ServerCpuTooHigh");
+
+    const ok = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T10:05:00Z"));
+    expect(ok.body).toMatchObject({ status: "queued", resolved: 1 });
+    const resolved = await until(async () => { const i = (await api.req("GET", `/api/v1/incidents/${incident.incident_id}`)).body; return i.status === "RESOLVED" ? i : null; });
+    expect(resolved.resolved_by).toBe("cloudwatch");
+  });
+
+  it("INSUFFICIENT_DATA is recorded, not paged", async () => {
+    const before = (await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents.length;
+    const r = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(payload("cloudwatch-alarm-state-change.json"), "INSUFFICIENT_DATA", "2026-11-29T11:00:00Z"));
+    expect(r.status).toBe(202);
+    expect(r.body.alarms).toEqual([]);
+    expect(r.body.recorded).toHaveLength(1);
+    await srv.pump.idle();
+    expect((await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents.length).toBe(before);
+  });
+
+  it("an SNS-wrapped CloudWatch alarm opens an incident", async () => {
+    const r = await api.req("POST", "/api/v1/ingest/cloudwatch", payload("sns-cloudwatch-alarm.json"));
+    expect(r.status).toBe(202);
+    const outcome = await api.req("GET", `/api/v1/alarms/${r.body.alarms[0]}?wait=10`);
+    expect(outcome.body.status).toMatch(/new|existing/);
+  });
+
+  it("with auto_resolve off, OK leaves the incident open", async () => {
+    const other = (await srv.client.tenant("manual", { plan: "enterprise" })).client;
+    expect((await other.req("PATCH", "/api/v1/settings", { auto_resolve: false })).body.auto_resolve).toBe(false);
+    const event = payload("cloudwatch-alarm-state-change.json");
+    const a = await other.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "ALARM", "2026-11-29T12:00:00Z"));
+    const outcome = await other.req("GET", `/api/v1/alarms/${a.body.alarms[0]}?wait=10`);
+    const ok = await other.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T12:05:00Z"));
+    expect(ok.body.resolved).toBe(0);
+    await srv.pump.idle();
+    expect((await other.req("GET", `/api/v1/incidents/${outcome.body.incident_id}`)).body.status).toBe("OPEN");
+  });
+
+  it("registers AWS accounts once: another tenant cannot claim the same account", async () => {
+    expect((await api.req("PATCH", "/api/v1/settings", { aws_account_ids: ["123456789012"] })).status).toBe(200);
+    const other = (await srv.client.tenant("claimer")).client;
+    const r = await other.req("PATCH", "/api/v1/settings", { aws_account_ids: ["123456789012"] });
+    expect(r.status).toBe(409);
+    expect(r.body.error.message).toContain("123456789012");
+    expect((await other.req("PATCH", "/api/v1/settings", { aws_account_ids: ["12"] })).status).toBe(400);
+    expect((await other.req("PATCH", "/api/v1/settings", { webhook_secret: "x" })).status).toBe(400);
+  });
+
+  it("ingests SQS direct publish and forwarded CloudWatch events through the ingest stage, dead-lettering bad ones", async () => {
+    const now = new Date().toISOString();
+    const raw = (id: string, body: unknown, attributes: Record<string, string>) =>
+      makeEvent("source.raw", "", `sqs:${id}`, { body: typeof body === "string" ? body : JSON.stringify(body), attributes, received_at: now }, now);
+    const forwarded = withState(payload("cloudwatch-alarm-state-change.json"), "ALARM", now);
+    await srv.ports.bus.publish([
+      raw("m1", { error: "Queue consumer crashed: exit 137", service: "sqs-producer" }, { "ir-api-key": apiKey }),
+      raw("m2", { error: "x", service: "y" }, { "ir-api-key": "ir_live_wrong" }),
+      raw("m3", "{not json", { "ir-api-key": apiKey }),
+      raw("m4", { ...forwarded, detail: { ...forwarded.detail, alarmName: "ForwardedAlarm" } }, { "ir-forwarded": "cloudwatch", "ir-aws-account": "123456789012" }),
+    ]);
+    await until(async () => (await incidentsOf("sqs-producer")).length > 0);
+    const all = (await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents as any[];
+    await until(async () => ((await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents as any[]).some((i) => i.error_message.includes("ForwardedAlarm")));
+    expect(all.every((i) => i.tenant_id === tenantId)).toBe(true);
+    const dead = await until(async () => {
+      const page = await srv.ports.deadLetters.list(null, { limit: 50 });
+      return page.items.length >= 2 ? page.items : null;
+    });
+    const reasons = dead.map((d) => d.reason).join("\n");
+    expect(reasons).toMatch(/unauthorized/);
+    expect(reasons).toMatch(/not JSON/);
+  });
+});
