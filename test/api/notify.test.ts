@@ -1,3 +1,4 @@
+import { until } from "../support/until";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -53,10 +54,3 @@ describe("notifications through the embedded pipeline", () => {
   });
 });
 
-async function until(cond: () => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,3 +1,4 @@
+import { until } from "../support/until";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -6,15 +7,6 @@ import { REPO, startServer, type Client } from "../support/embedded";
 
 const payload = (name: string) => JSON.parse(readFileSync(join(REPO, "..", "shared", "eval", "payloads", name), "utf8"));
 const withState = (event: any, value: string, time: string) => ({ ...event, time, detail: { ...event.detail, state: { ...event.detail.state, value, timestamp: time } } });
-const until = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe("alarm sources through the embedded server", () => {
   let srv: Awaited<ReturnType<typeof startServer>>;

@@ -1,3 +1,4 @@
+import { until } from "../support/until";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -9,15 +10,6 @@ const BINARY = process.env.ALERTMANAGER_BIN ?? "/usr/bin/prometheus-alertmanager
 const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
 });
-const until = async <T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 describe("a real Prometheus Alertmanager delivering to the embedded server", () => {
   let srv: Awaited<ReturnType<typeof startServer>>;

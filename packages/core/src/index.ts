@@ -11,3 +11,4 @@ export * from "./keys";
 export * from "./plans";
 export * from "./json-depth";
 export * from "./source-attributes";
+export { stem } from "./stem";

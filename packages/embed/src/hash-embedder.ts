@@ -1,5 +1,6 @@
 import type { Embedder, EmbedderThresholds } from "@ir/core";
-import { rawWords, stem } from "./words";
+import { stem } from "@ir/core";
+import { rawWords } from "./words";
 
 const DIMENSIONS = 512;
 const STOP = new Set("a an and are as at be by for from has have in into is it of on or that the this to was were with".split(" "));

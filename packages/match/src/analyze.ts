@@ -1,3 +1,4 @@
+import { stem } from "@ir/core";
 /**
  * Text analysis for runbook retrieval: the terms BM25 indexes and queries. Identifiers are split the
  * way people write them in prose (KubeStatefulSetReplicasMismatch → kube stateful set replicas
@@ -15,26 +16,6 @@ const STOP = new Set(
 const CHUNK = /[A-Za-z0-9]+/g;
 const CAMEL = /([a-z])([A-Z])|([A-Z])([A-Z][a-z])/g;
 const PLACEHOLDERS = /<[a-z*]+>/g;
-
-const undouble = (w: string): string => {
-  const n = w.length;
-  return n > 3 && w[n - 1] === w[n - 2] && !"lsz".includes(w[n - 1]) ? w.slice(0, -1) : w;
-};
-
-/** A light suffix stripper (a subset of Porter's step 1): "fails", "failed", "failing" meet, "failure" too. */
-export function stem(word: string): string {
-  let w = word;
-  if (w.length <= 3) return w;
-  if (w.endsWith("ies") && w.length > 4) w = `${w.slice(0, -3)}y`;
-  else if (w.endsWith("sses")) w = w.slice(0, -2);
-  else if (w.endsWith("s") && !w.endsWith("ss") && !w.endsWith("us") && !w.endsWith("is")) w = w.slice(0, -1);
-  if (w.length > 5 && w.endsWith("ing")) w = undouble(w.slice(0, -3));
-  else if (w.length > 4 && w.endsWith("ed") && !w.endsWith("eed")) w = undouble(w.slice(0, -2));
-  else if (w.length > 5 && w.endsWith("ure")) w = w.slice(0, -3);
-  else if (w.length > 5 && w.endsWith("ly")) w = w.slice(0, -2);
-  if (w.length > 4 && w.endsWith("e")) w = w.slice(0, -1);
-  return w;
-}
 
 const push = (out: string[], word: string): void => {
   if (word.length < 2 || /\d/.test(word) || STOP.has(word)) return;

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { GLOBAL_TENANT, type Ports, type Runbook } from "@ir/core";
+import { invalidateCatalog } from "./catalog";
 import { fileURLToPath } from "node:url";
 
 export interface ParsedRunbook { slug: string; title: string; tags: string[]; content: string }
@@ -27,3 +29,26 @@ export function loadRunbookDir(dir: string): ParsedRunbook[] {
 
 /** The runbooks every tenant gets unless created with `global_runbooks: false`. */
 export const loadGlobalRunbooks = () => loadRunbookDir(GLOBAL_DIR);
+
+/**
+ * Puts the shipped global runbooks into the store under tenant `global`; edits to the markdown replace the
+ * text, learning counts stay. The embedded runtime runs it at start; AWS at deploy time
+ * (packages/runtime-aws/scripts/seed-global-runbooks.ts), since the markdown is not inside the Lambda bundles.
+ */
+export async function seedGlobalRunbooks(ports: Ports): Promise<number> {
+  const now = ports.clock.now().toISOString();
+  let changed = 0;
+  for (const rb of loadGlobalRunbooks()) {
+    const runbook_id = `rb_global_${rb.slug}`;
+    const cur = await ports.runbooks.get(GLOBAL_TENANT, runbook_id);
+    if (cur && cur.title === rb.title && cur.content === rb.content && cur.tags.join() === rb.tags.join()) continue;
+    const next: Runbook = {
+      runbook_id, tenant_id: GLOBAL_TENANT, title: rb.title, content: rb.content, tags: rb.tags,
+      created_at: cur?.created_at ?? now, updated_at: now, success_count: cur?.success_count ?? 0, failure_count: cur?.failure_count ?? 0, created_by: "incident-responder",
+    };
+    await ports.runbooks.put(next);
+    changed++;
+  }
+  if (changed) invalidateCatalog();
+  return changed;
+}

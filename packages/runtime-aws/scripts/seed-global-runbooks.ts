@@ -5,7 +5,7 @@
  *   node --import tsx packages/runtime-aws/scripts/seed-global-runbooks.ts
  */
 import { loadConfig } from "../src/config";
-import { seedGlobalRunbooks } from "../src/global-runbooks";
+import { seedGlobalRunbooks } from "@ir/match";
 import { createAwsPorts } from "../src/ports";
 
 const changed = await seedGlobalRunbooks(createAwsPorts(loadConfig()));

@@ -1,7 +1,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeVector, makeEvent, STAGE_NAMES, tenantNamespace, type Alarm, type Incident, type StageName } from "@ir/core";
-import { seedGlobalRunbooks } from "../src/global-runbooks";
+import { seedGlobalRunbooks } from "@ir/match";
 import { containerPorts } from "../src/container";
 import type { AwsPorts } from "../src/ports";
 import { httpEvent } from "./support/api-gateway";
