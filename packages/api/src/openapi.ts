@@ -49,12 +49,21 @@ export const openApiDocument = () =>
         post: tenantOp("create a runbook", { requestBody: body(RunbookInput), responses: { "201": ok("created", z.object({ runbook_id: z.string() })), ...errors } }),
         get: tenantOp("list runbooks", { responses: { "200": ok("a page", z.object({ runbooks: z.array(Runbook), next_cursor: z.string().nullable() })), ...errors } }),
       },
+      "/api/v1/runbooks/suggestions": { get: tenantOp("draft runbooks for problems resolved by hand alike, three times or more", { responses: { "200": ok("suggestions"), ...errors } }) },
+      "/api/v1/runbooks/suggestions/{suggestion_id}/accept": {
+        post: tenantOp("create the suggested runbook; the body may edit title, content, tags", { requestBody: body(RunbookInput.partial()), responses: { "201": ok("created", z.object({ runbook_id: z.string(), suggestion_id: z.string() })), "402": ok("plan limit", ErrorBody), ...errors } }),
+      },
       "/api/v1/runbooks/{runbook_id}": {
         get: tenantOp("a runbook", { responses: { "200": ok("the runbook", Runbook), ...errors } }),
         put: tenantOp("replace a runbook", { requestBody: body(RunbookInput), responses: { "200": ok("updated", Runbook), ...errors } }),
         delete: tenantOp("delete a runbook", { responses: { "200": ok("deleted"), ...errors } }),
       },
-      "/api/v1/analytics": { get: tenantOp("dashboard figures", { responses: { "200": ok("figures"), ...errors } }) },
+      "/api/v1/analytics": {
+        get: tenantOp("dashboard figures over whole UTC days (default: the last 30)", {
+          parameters: ["from", "to", "service"].map((name) => ({ name, in: "query" as const, schema: { type: "string" as const } })),
+          responses: { "200": ok("figures, trends and the assumptions behind estimates"), ...errors },
+        }),
+      },
       "/api/v1/ingest/alertmanager": { post: tenantOp("Alertmanager webhook (version 4)", { responses: { "202": ok("queued"), ...errors } }) },
       "/api/v1/ingest/cloudwatch": { post: tenantOp("CloudWatch alarm via EventBridge or SNS", { responses: { "202": ok("queued"), ...errors } }) },
       "/api/v1/notifications": {

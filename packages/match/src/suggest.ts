@@ -78,10 +78,6 @@ export function suggestRunbooks(incidents: ResolvedIncident[], exclude: Readonly
   return out.sort((a, b) => b.incident_ids.length - a.incident_ids.length || a.suggestion_id.localeCompare(b.suggestion_id));
 }
 
-/** The template made readable: masked values become "…", runs of them one. */
-const readable = (template: string) =>
-  template.split(" ").map((t) => t.replace(/<[a-z*]+>/g, "…")).filter((t, i, all) => !(t === "…" && all[i - 1] === "…")).join(" ");
-
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 const code = (s: string) => (s.includes("`") ? s : `\`${s}\``);
@@ -89,7 +85,8 @@ const code = (s: string) => (s.includes("`") ? s : `\`${s}\``);
 function draft(members: ResolvedIncident[]): RunbookSuggestion {
   const first = members[0];
   const service = first.service;
-  const title = clip(`${service}: ${oneLine(readable(first.template))}`, 120);
+  // The first alarm as it was written reads better than its masked template ("over <duration>").
+  const title = clip(`${service}: ${oneLine(first.error_message)}`, 120);
   const symptoms = [...new Set(members.map((m) => clip(oneLine(m.error_message), 300)))].slice(0, MAX_SYMPTOMS);
   const fixes = members.slice(-MAX_RESOLUTIONS).reverse();
   const content = [

@@ -28,7 +28,7 @@ describe("suggestRunbooks", () => {
     // assess
     expect(rest).toEqual([]);
     expect(s.incident_ids).toEqual(group.map((g) => g.incident_id));
-    expect(s.title).toBe("search: Elasticsearch cluster health is RED: … unassigned shards on …");
+    expect(s.title).toBe("search: Elasticsearch cluster health is RED: 1 unassigned shards on es-data-1");
     expect(s.content).toContain("## Symptoms");
     expect(s.content).toContain("`Elasticsearch cluster health is RED: 1 unassigned shards on es-data-1`");
     expect(s.content).toMatch(/## Resolution\n\n- Restarted data node; rerouted shards \(sre@acme.io, 2025-03-03, inc_03\)/);
