@@ -37,6 +37,8 @@ export function runtimeEnvironment(d: RuntimeDeps): Record<string, $util.Input<s
   return { ...env, ...optionalEnvironment(process.env) };
 }
 
+const DASHBOARD_IN_BUNDLE = "dashboard.html";
+
 const functionArgs = (f: FunctionPlan, description: string, env: Record<string, $util.Input<string>>, link: unknown[]): sst.aws.FunctionArgs => ({
   handler: f.handler,
   description: description.slice(0, 256),
@@ -67,7 +69,11 @@ export function createWorkers(d: RuntimeDeps) {
   // lists and replays dead letters (all DLQs) and checks the admin key.
   const dlqs = d.plans.map((p) => d.queues[p.stage].dlq);
   const ingest = d.queues[ingestStage(d.plans).stage].queue;
-  d.api.route("$default", functionArgs(HTTP_FUNCTION, "HTTP API", env, [...shared, d.secrets.adminKey, ingest, ...dlqs]));
+  d.api.route("$default", {
+    ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env, IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...shared, d.secrets.adminKey, ingest, ...dlqs]),
+    // The dashboard is one built HTML file (npm ci runs its build); it ships beside the handler.
+    copyFiles: [{ from: "packages/dashboard/dist/index.html", to: DASHBOARD_IN_BUNDLE }],
+  });
 
   return workers;
 }

@@ -11,7 +11,7 @@
  * `index.mjs` is what every cold start parses, the chunks only what a stage actually calls.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -86,6 +86,8 @@ for (const name of HANDLERS) {
     plugins: [zodEnglishOnly],
     logLevel: "error",
   });
+  // The dashboard ships beside the HTTP handler, as the SST stack does it (IR_DASHBOARD_FILE).
+  if (name === "http") copyFileSync(join(root, "..", "dashboard", "dist", "index.html"), join(outdir, "dashboard.html"));
   const index = join(outdir, "index.mjs");
   const size = statSync(index).size;
   const total = filesUnder(outdir).reduce((n, f) => n + statSync(f).size, 0);

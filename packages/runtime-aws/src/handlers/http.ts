@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createApi } from "@ir/api";
 import { hashKey } from "@ir/core";
+import { dashboardHtml } from "@ir/dashboard";
 import { containerPorts } from "../container";
 import { errorResult, toApiRequest, toProxyResult } from "../lambda/http-event";
 import { logContext } from "../lambda/log-context";
@@ -11,6 +12,7 @@ const api = createApi(ports, {
   adminKeyHash: hashKey(ports.config.adminKey),
   // `?wait=N` polls DynamoDB with backoff: nothing can push an outcome into a waiting Lambda.
   waitForOutcome: (tenantId, alarmId, ms) => ports.alarms.waitFor(tenantId, alarmId, ms),
+  dashboardHtml,
 });
 
 /**
