@@ -4,6 +4,7 @@ import { rmSync } from "node:fs";
 import { startEmbedded } from "@ir/runtime-embedded";
 import { ADMIN_KEY, Client, pool, startServer, tempDir } from "../support/embedded";
 import { takeClock } from "../support/clock";
+import { until } from "../support/until";
 import { startReceiver, type HttpReceiver } from "../../packages/notify/test/http-receiver";
 
 describe("ingest rate limit: a token bucket per tenant, 429 with Retry-After", () => {
@@ -132,11 +133,3 @@ describe("logs: user text cannot forge a line, and no secret is ever written", (
     for (const key of [secrets.tenantKey, secrets.extraKey, secrets.rotatedKey]) expect(log.includes(key.slice(14, 30))).toBe(false);
   });
 });
-
-async function until(cond: () => boolean, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type Client } from "../support/embedded";
+import { startServer, type Client, type Res } from "../support/embedded";
 
 interface AuditEvent { event_id: string; tenant_id: string; at: string; actor: string; action: string; target: string; details?: Record<string, unknown> }
 
@@ -9,7 +9,7 @@ async function walk(api: Client, limit: number): Promise<{ events: AuditEvent[];
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const r = await api.req("GET", `/api/v1/audit?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const r: Res = await api.req("GET", `/api/v1/audit?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     expect(r.status).toBe(200);
     expect(r.body.events.length).toBeLessThanOrEqual(limit);
     events.push(...r.body.events);

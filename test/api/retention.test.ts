@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { join } from "node:path";
 import { startServer, type Client } from "../support/embedded";
 import { takeClock } from "../support/clock";
+import { until } from "../support/until";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2031-03-01T00:00:00.000Z");
@@ -126,11 +127,7 @@ describe("retention purges incidents and alarms past the plan's retention (embed
     clock.set(at(40));
     srv.retention.start(50, 10);
     try {
-      const end = Date.now() + 10_000;
-      while ((await starter.req("GET", `/api/v1/incidents/${ids.starterOld.incident}`)).status !== 404) {
-        if (Date.now() > end) throw new Error("the job did not purge on its own");
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await until(async () => (await starter.req("GET", `/api/v1/incidents/${ids.starterOld.incident}`)).status === 404, 10_000);
     } finally {
       srv.retention.stop();
     }

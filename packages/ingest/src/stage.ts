@@ -1,7 +1,8 @@
-import { AlarmReport, API_KEY_ATTRIBUTE, AWS_ACCOUNT_ATTRIBUTE, DomainError, FORWARDED_ATTRIBUTE, Poison, type Ports, type StageHandler, type Tenant } from "@ir/core";
+import { AlarmReport, API_KEY_ATTRIBUTE, AWS_ACCOUNT_ATTRIBUTE, DomainError, FORWARDED_ATTRIBUTE, jsonDepthExceeds, Poison, type Ports, type StageHandler, type Tenant } from "@ir/core";
 import { authenticate } from "./authenticate";
 import { accept, asNormalized, sourceOptions } from "./accept";
 import { detect, NORMALIZERS } from "./sources";
+import { checkIncidentQuota } from "./quota";
 
 /**
  * Who sent it: a producer on the ingest queue names its tenant with the key in `ir-api-key`; a forwarded
@@ -21,12 +22,15 @@ export const ingestStage: StageHandler = async (event, ports) => {
   const raw = event.data as { body: string; attributes: Record<string, string> };
   try {
     let body: unknown;
+    if (jsonDepthExceeds(raw.body)) throw new Poison("body nests too deeply");
     try { body = JSON.parse(raw.body); } catch { throw new Poison("body is not JSON"); }
     if (typeof body !== "object" || body === null) throw new Poison("body is not a JSON object");
     const tenant = await tenantOf(ports, raw.attributes, body);
     const format = detect(body);
     if (!format) throw new Poison("body is not an incident report, CloudWatch event, SNS notification or Alertmanager webhook");
     const items = format === "report" ? [asNormalized(parseReport(body))] : NORMALIZERS[format](body, sourceOptions(tenant));
+    // Over the plan's limit the message is dead-lettered (plan_limit), so it can be replayed after an upgrade.
+    await checkIncidentQuota(ports, tenant, items);
     // SNS subscriptions arriving through SQS are confirmed by SQS itself; nothing to do.
     await accept(ports, tenant, items.filter((i) => i.kind !== "subscription"), { via: "sqs" });
     return [];

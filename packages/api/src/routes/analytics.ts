@@ -12,13 +12,18 @@ const MAX_DAYS = 366;
 /** Top incidents come from the newest incidents opened in the window, never a full scan. */
 const TOP_SCAN = 1000;
 
-const dayParam = (q: URLSearchParams, name: string, dflt: string) => {
+/** Years 1970 to 9999: day names sort as text and compare as dates. */
+const FIRST_DAY = 0;
+const LAST_DAY = Date.UTC(9999, 11, 31);
+const dayName = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** A date or timestamp, as the start (ms, UTC) of its day. */
+const dayParam = (q: URLSearchParams, name: string, dflt: number) => {
   const raw = q.get(name);
   if (!raw) return dflt;
   const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
-  const day = Number.isNaN(t) ? "" : new Date(t).toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new BadRequest(`${name}: expected an ISO date (YYYY-MM-DD) or timestamp`);
-  return day;
+  if (!(t >= FIRST_DAY && t <= LAST_DAY)) throw new BadRequest(`${name}: expected an ISO date (YYYY-MM-DD) or timestamp from 1970 on`);
+  return t - (t % DAY_MS);
 };
 
 async function openedIn(ports: Ports, tenantId: string, from: string, to: string, service: string | null): Promise<Incident[]> {
@@ -47,18 +52,18 @@ export const analyticsRoutes = (r: Router, deps: Deps) =>
   r.on("GET", "/api/v1/analytics", async ({ req }) => {
     const { ports } = deps;
     const tenant = await tenantOf(deps, req);
-    const today = ports.clock.now().toISOString().slice(0, 10);
-    const to = dayParam(req.query, "to", today);
-    const from = dayParam(req.query, "from", new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10));
+    const now = ports.clock.now().getTime();
+    const to = dayParam(req.query, "to", now - (now % DAY_MS));
+    const from = dayParam(req.query, "from", Math.max(FIRST_DAY, to - (DEFAULT_DAYS - 1) * DAY_MS));
     if (from > to) throw new BadRequest("from: must not be after to");
-    if ((Date.parse(to) - Date.parse(from)) / DAY_MS + 1 > MAX_DAYS) throw new BadRequest(`from: the window may span at most ${MAX_DAYS} days`);
-    const days = daysBetween(from, to);
+    if ((to - from) / DAY_MS + 1 > MAX_DAYS) throw new BadRequest(`from: the window may span at most ${MAX_DAYS} days`);
+    const days = daysBetween(dayName(from), dayName(to));
     const service = req.query.get("service") || null;
     const [stats, recent] = await Promise.all([
       readDailyStats(ports, tenant.tenant_id, days, service ?? undefined),
-      openedIn(ports, tenant.tenant_id, from, to, service),
+      openedIn(ports, tenant.tenant_id, days[0], days[days.length - 1], service),
     ]);
-    const figures = computeAnalytics({ from, to, service, days: stats, recent });
+    const figures = computeAnalytics({ from: days[0], to: days[days.length - 1], service, days: stats, recent });
     for (const rb of figures.runbook_effectiveness) rb.title = await titleOf(ports, tenant, rb.runbook_id);
     return json(200, figures);
   });

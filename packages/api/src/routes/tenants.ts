@@ -13,7 +13,7 @@ export const CreateTenant = z.object({
   global_runbooks: z.boolean().optional(),
   /** Custom retention is an enterprise feature; the other plans' retention is part of the plan. */
   retention_days: z.number().int().min(1).max(3650).optional(),
-}).refine((b) => b.retention_days === undefined || b.plan === "enterprise", { message: "retention_days: only the enterprise plan has custom retention", path: ["retention_days"] });
+}).refine((b) => b.retention_days === undefined || b.plan === "enterprise", { message: "only the enterprise plan has custom retention", path: ["retention_days"] });
 
 export function newTenant(ports: Ports, body: z.infer<typeof CreateTenant>): { tenant: Tenant; key: ApiKey; apiKey: string } {
   const now = ports.clock.now().toISOString();
