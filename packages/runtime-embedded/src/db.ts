@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { WriteBack } from "./write-back";
 
 export type Db = Database.Database;
+export const DB_FILE = "ir.db";
 
 const SCHEMA = readFileSync(new URL("./schema.sql", import.meta.url), "utf8");
 
@@ -19,11 +20,15 @@ export function openDb(dataDir: string): Db {
   }
   let db: Db;
   try {
-    db = new Database(join(dataDir, "ir.db"));
+    db = new Database(join(dataDir, DB_FILE));
     // WAL + NORMAL survives kill -9 of this process (the OS keeps the log); FULL would also survive power loss at ~3x the write cost.
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("busy_timeout = 5000");
+    // Checkpoints run on another thread (checkpointer.ts), never inside a request's COMMIT.
+    db.pragma("wal_autocheckpoint = 0");
+    // A burst can grow the WAL; once checkpointed it is cut back to this instead of staying at its peak.
+    db.pragma("journal_size_limit = 67108864");
     // Deleted rows are overwritten, not left in free pages: a GDPR erase must leave nothing readable on disk.
     db.pragma("secure_delete = ON");
     db.exec(SCHEMA);

@@ -1,4 +1,6 @@
 -- One file holds the embedded runtime's state. Documents are JSON; the columns beside them are what we query by.
+-- Tables of kilobyte-sized documents keep a rowid: WITHOUT ROWID suits small rows and spills large ones
+-- into overflow pages, which tripled the size of the alarms table.
 CREATE TABLE IF NOT EXISTS tenants (tenant_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tenant_accounts (account_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, expires_at TEXT, doc TEXT NOT NULL);
@@ -6,14 +8,14 @@ CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant_id);
 CREATE TABLE IF NOT EXISTS incidents (
   tenant_id TEXT NOT NULL, incident_id TEXT NOT NULL, status TEXT NOT NULL, service TEXT NOT NULL,
   created_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, incident_id)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS incidents_created ON incidents (tenant_id, created_at DESC, incident_id DESC);
 CREATE TABLE IF NOT EXISTS fingerprints (tenant_id TEXT NOT NULL, service TEXT NOT NULL, fingerprint TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (tenant_id, service, fingerprint)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS source_keys (tenant_id TEXT NOT NULL, source_key TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (tenant_id, source_key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS runbooks (tenant_id TEXT NOT NULL, runbook_id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, runbook_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alarms (tenant_id TEXT NOT NULL, alarm_id TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT, PRIMARY KEY (tenant_id, alarm_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runbooks (tenant_id TEXT NOT NULL, runbook_id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, runbook_id));
+CREATE TABLE IF NOT EXISTS alarms (tenant_id TEXT NOT NULL, alarm_id TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT, PRIMARY KEY (tenant_id, alarm_id));
 CREATE TABLE IF NOT EXISTS idempotency (tenant_id TEXT NOT NULL, key TEXT NOT NULL, alarm_id TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (tenant_id, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vectors (namespace TEXT NOT NULL, id TEXT NOT NULL, vector BLOB NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (namespace, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vectors (namespace TEXT NOT NULL, id TEXT NOT NULL, vector BLOB NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (namespace, id));
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant_id, seq DESC);
 CREATE TABLE IF NOT EXISTS usage (tenant_id TEXT NOT NULL, period TEXT NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (tenant_id, period, counter)) WITHOUT ROWID;

@@ -6,7 +6,9 @@ import { embedStage } from "@ir/embed";
 import { matchStage, seedGlobalRunbooks } from "@ir/match";
 import { enrichStage } from "@ir/enrich";
 import { notifyStage } from "@ir/notify";
-import { openDb } from "./db";
+import { DB_FILE, openDb } from "./db";
+import { Checkpointer } from "./checkpointer";
+import { join } from "node:path";
 import { createLogger, type LogDestination } from "./logger";
 import { createEmbeddedPorts } from "./ports";
 import { Pump } from "./pump";
@@ -37,6 +39,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
   const { db, log, dataDir, host, port, ports, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
   pump = new Pump(queue, writer, ports, HANDLERS);
+  const checkpointer = new Checkpointer(join(dataDir, DB_FILE));
   await writer.exclusive(() => seedGlobalRunbooks(ports));
   const retention = new RetentionJob(db, writer, ports.vectors, { now: () => ports.clock.now() }, log, dropCaches).start();
 
@@ -68,6 +71,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       db.close();
+      await checkpointer.stop();
     },
   };
 }
