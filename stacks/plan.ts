@@ -1,5 +1,6 @@
 import type { EventType } from "../packages/core/src/events";
 import { STAGES, type StageName, type StageSpec } from "../packages/core/src/graph";
+import { RETENTION_TAG, RETENTION_TIERS, retentionTagValue } from "../packages/runtime-aws/src/retention-tiers";
 
 /**
  * The mapping from the stage graph to AWS resources, as data. No SST or Pulumi import here: the stacks turn
@@ -108,6 +109,18 @@ export const HTTP_FUNCTION: FunctionPlan = {
   memoryMb: 512,
   timeoutSeconds: 30,
 };
+
+/**
+ * The retention worker (issue 8): purges what each tenant's plan no longer keeps. Hourly, like the embedded
+ * runtime's job; Lambda's longest timeout, and the worker stops early and resumes at the next tenant next hour.
+ */
+export const RETENTION_FUNCTION: FunctionPlan = {
+  handler: `${HANDLERS_DIR}/retention.handler`,
+  handlerFile: `${HANDLERS_DIR}/retention.ts`,
+  memoryMb: 512,
+  timeoutSeconds: 900,
+};
+export const RETENTION_SCHEDULE = "rate(1 hour)" as const;
 
 /** The forwarded-alarms queue's URL, for the ingest function to tell its two sources apart. */
 export const FORWARDED_QUEUE_ENV = "IR_INGEST_FORWARDED_QUEUE_URL";
@@ -254,20 +267,10 @@ export function parseAccountIds(raw: string): string[] {
 
 /**
  * S3 lifecycle: one rule per retention tier, keyed by the object tag `retention=<days>d` that the S3 adapter sets
- * from the tenant's plan (a prefix cannot tell the plan). Enterprise tenants pick one of the longer tiers.
- * Untagged objects never expire.
+ * from the tenant's plan (a prefix cannot tell the plan). The tiers live beside the adapter that tags with them,
+ * so the rules and the tags cannot drift apart. Untagged objects never expire.
  */
-export const RETENTION_TAG = "retention";
-export const RETENTION_TIERS = [
-  { days: 7, plans: ["free"] },
-  { days: 30, plans: ["starter"] },
-  { days: 90, plans: ["professional"] },
-  { days: 180, plans: ["enterprise"] },
-  { days: 365, plans: ["enterprise"] },
-  { days: 730, plans: ["enterprise"] },
-] as const;
-
-export const retentionTagValue = (days: number) => `${days}d`;
+export { RETENTION_TAG, RETENTION_TIERS, retentionTagValue };
 
 export interface LifecycleRulePlan {
   id: string;

@@ -1,5 +1,7 @@
 import type { BusResources } from "./bus";
-import { FORWARDED_QUEUE_ENV, HTTP_FUNCTION, ingestStage, optionalEnvironment, type FunctionPlan, type StagePlan } from "./plan";
+import {
+  FORWARDED_QUEUE_ENV, HTTP_FUNCTION, RETENTION_FUNCTION, RETENTION_SCHEDULE, ingestStage, optionalEnvironment, type FunctionPlan, type StagePlan,
+} from "./plan";
 import type { StageQueues } from "./queues";
 import type { Secrets } from "./secrets";
 import type { Storage } from "./storage";
@@ -73,6 +75,14 @@ export function createWorkers(d: RuntimeDeps) {
     ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env, IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...shared, d.secrets.adminKey, ingest, ...dlqs]),
     // The dashboard is one built HTML file (npm ci runs its build); it ships beside the handler.
     copyFiles: [{ from: "packages/dashboard/dist/index.html", to: DASHBOARD_IN_BUNDLE }],
+  });
+
+  // Retention (docs/aws.md): hourly, it deletes incidents, alarm outcomes, audit events and dead letters past each
+  // tenant's retention, and their Pinecone vectors, which no lifecycle rule or TTL reaches. It sweeps the DLQs into the
+  // dead-letter catalogue first. EventBridge Scheduler (CronV2; SST's Cron is deprecated) with no retries: the next hour is the retry.
+  new sst.aws.CronV2("Retention", {
+    schedule: RETENTION_SCHEDULE,
+    function: functionArgs(RETENTION_FUNCTION, "retention: purge what each tenant's plan no longer keeps", env, [...shared, ...dlqs]),
   });
 
   return workers;

@@ -11,6 +11,7 @@ import {
   DEFAULT_SHARDS,
   EVENT_SOURCE,
   HTTP_FUNCTION,
+  RETENTION_FUNCTION,
   PRODUCTION_STAGES,
   RETENTION_TIERS,
   SHARD_ALPHABET,
@@ -276,7 +277,7 @@ function exportedCallables(files: string[]): Map<string, Map<string, boolean>> {
 }
 
 describe("handler paths", () => {
-  const functions = [...plans.map((p) => ({ name: p.stage, handler: p.handler, file: p.handlerFile })), { name: "http", ...HTTP_FUNCTION, file: HTTP_FUNCTION.handlerFile }];
+  const functions = [...plans.map((p) => ({ name: p.stage, handler: p.handler, file: p.handlerFile })), { name: "http", ...HTTP_FUNCTION, file: HTTP_FUNCTION.handlerFile }, { name: "retention", ...RETENTION_FUNCTION, file: RETENTION_FUNCTION.handlerFile }];
   const present = functions.filter((f) => existsSync(join(root, f.file)));
   const exportsOf = present.length > 0 ? exportedCallables(present.map((f) => join(root, f.file))) : new Map();
 

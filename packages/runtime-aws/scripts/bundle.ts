@@ -22,7 +22,7 @@ import { STAGE_NAMES } from "@ir/core";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, "dist");
 const externalSdk = process.argv.includes("--external-aws-sdk");
-const HANDLERS = [...STAGE_NAMES, "http"];
+const HANDLERS = [...STAGE_NAMES, "http", "retention"];
 
 /** Some dependencies are CommonJS that `require()` node built-ins; an ESM bundle needs a real `require` for them. */
 const BANNER = 'import { createRequire as __irCreateRequire } from "node:module"; const require = __irCreateRequire(import.meta.url);';

@@ -1,6 +1,6 @@
 import {
-  BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand,
-  type DynamoDBDocumentClient, type QueryCommandInput,
+  BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 
 export type Item = Record<string, unknown>;
@@ -74,6 +74,18 @@ export class DynamoTable {
       });
       items.push(...page.items);
       start = page.lastKey;
+    } while (start);
+    return items;
+  }
+
+  /** Every item of the whole table that passes a filter: reads (and bills) the entire table, so only for one-off work. */
+  async scanAll(input: Omit<ScanCommandInput, "TableName" | "ExclusiveStartKey">): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(new ScanCommand({ ...input, TableName: this.name, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
     } while (start);
     return items;
   }

@@ -14,6 +14,8 @@ import { RecentVectors } from "./adapters/recent-vectors";
 import { S3RunbookStore } from "./adapters/runbook-store";
 import { DynamoTenantStore } from "./adapters/tenant-store";
 import { AwsTenantEraser } from "./adapters/tenant-eraser";
+import { TenantRegistry } from "./adapters/tenant-registry";
+import { TenantRetention } from "./adapters/tenant-retention";
 import { DynamoUsageMeter } from "./adapters/usage-meter";
 import { createClients, type AwsClients } from "./clients";
 import type { AwsConfig } from "./config";
@@ -29,6 +31,9 @@ export interface AwsPorts extends Ports {
   alarms: DynamoAlarmStore;
   deadLetters: SqsDeadLetters;
   lease: DynamoLease;
+  /** All tenant ids, for the retention worker. */
+  registry: TenantRegistry;
+  docs: S3Documents;
   table: DynamoTable;
   clients: AwsClients;
   config: AwsConfig;
@@ -41,25 +46,32 @@ export const createAwsPorts = (config: AwsConfig, clients: AwsClients = createCl
   const bus = new EventBridgeBus(clients.eventBridge, config.busName);
   const vectors = new PineconeVectorIndex(clients.pinecone, new RecentVectors(table));
   const deadLetters = new SqsDeadLetters(clients.sqs, table, bus, { ingest: config.ingestQueueUrl, deadLetters: config.deadLetterQueueUrls });
+  const registry = new TenantRegistry(table);
+  const tenants = new DynamoTenantStore(table, registry);
+  // One per container: what incidents, alarm outcomes and audit events are stamped with (S3 tag, DynamoDB expires_at).
+  const retention = new TenantRetention(tenants);
   return {
     clock: systemClock,
     newId,
     log,
-    tenants: new DynamoTenantStore(table),
-    incidents: new S3IncidentStore(table, docs),
+    tenants,
+    incidents: new S3IncidentStore(table, docs, retention),
+    // Runbooks are configuration, not incident data: never tagged for expiry.
     runbooks: new S3RunbookStore(docs),
-    alarms: new DynamoAlarmStore(table, bus),
+    alarms: new DynamoAlarmStore(table, bus, retention),
     vectors,
     embedder: new OpenAiEmbedder(clients.openai, config.openai.embeddingModel, table),
     writer: new OpenAiRecommendationWriter(clients.openai, config.openai.chatModel, log),
-    audit: new DynamoAuditLog(table),
+    audit: new DynamoAuditLog(table, retention),
     usage: new DynamoUsageMeter(table),
     kv: new DynamoKvStore(table),
     bus,
     deadLetters,
-    eraser: new AwsTenantEraser(table, docs, vectors, deadLetters),
+    eraser: new AwsTenantEraser(table, docs, vectors, deadLetters, registry),
     settings: { publicUrl: config.publicUrl, pagerdutyEventsUrl: config.pagerdutyEventsUrl, ...refusePrivateTargets },
     lease: new DynamoLease(table),
+    registry,
+    docs,
     table,
     clients,
     config,

@@ -12,6 +12,8 @@ export const s3Keys = {
   runbook: (tenantId: string, runbookId: string) => `${tenantNamespace(tenantId)}/runbooks/${runbookId}.json`,
 };
 
+const DELETE_BATCH = 1000;
+
 const isMissing = (err: unknown) => err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound");
 
 /** JSON documents in one bucket, always written with server-side encryption. */
@@ -29,7 +31,8 @@ export class S3Documents {
     }
   }
 
-  async put(key: string, value: unknown, metadata?: Record<string, string>) {
+  /** `tagging` (URL query form, e.g. `retention=7d`) is what the bucket's lifecycle rules expire by; untagged objects stay. */
+  async put(key: string, value: unknown, metadata?: Record<string, string>, tagging?: string) {
     await this.client.send(new PutObjectCommand({
       Bucket: this.bucket,
       Key: key,
@@ -37,6 +40,7 @@ export class S3Documents {
       ContentType: "application/json",
       ServerSideEncryption: "AES256",
       Metadata: metadata,
+      Tagging: tagging,
     }));
   }
 
@@ -59,6 +63,17 @@ export class S3Documents {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return n;
+  }
+
+  /** Deletes the given keys, a thousand per request (missing keys are no error). */
+  async deleteKeys(keys: string[]) {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const out = await this.client.send(new DeleteObjectsCommand({
+        Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true },
+      }));
+      // DeleteObjects answers 200 with per-key errors; a key left behind would outlive its retention unseen.
+      if (out.Errors?.length) throw new Error(`S3 DeleteObjects: ${out.Errors.length} failed, first ${out.Errors[0].Key}: ${out.Errors[0].Code} ${out.Errors[0].Message}`);
+    }
   }
 
   /** Deletes every object under a prefix, a thousand keys per request. */

@@ -12,6 +12,10 @@ export const pk = {
   /** Vectors written in the last few minutes, for reads the eventually consistent index cannot answer yet. */
   recentVectors: (namespace: string) => `vec#${namespace}`,
   deadLetters: "deadletter",
+  /** Every tenant id, one item each: the retention worker walks it instead of scanning the whole table. */
+  tenants: "tenants",
+  /** The retention worker's own state (where an interrupted run resumes, whether the registry was backfilled). */
+  retention: "retention",
 } as const;
 
 export const sk = {
@@ -23,9 +27,12 @@ export const sk = {
   fingerprint: (service: string, fingerprint: string) => `fp#${service}#${fingerprint}`,
   sourceKey: (sourceKey: string) => `src#${sourceKey}`,
   alarm: (alarmId: string) => `alarm#${alarmId}`,
+  alarmPrefix: "alarm#",
   idempotency: (keyHash: string) => `idem#${keyHash}`,
+  idempotencyPrefix: "idem#",
   usage: (period: string) => `usage#${period}`,
   kv: (key: string) => `kv#${key}`,
+  registered: (tenantId: string) => tenantId,
   audit: (at: string, eventId: string) => `audit#${at}#${eventId}`,
   auditPrefix: "audit#",
   lease: (name: string) => `lease#${name}`,
@@ -36,6 +43,21 @@ export const sk = {
 /** DynamoDB's TTL attribute (epoch seconds). TTL deletes lazily (up to days late), so readers also check it. */
 export const TTL_ATTRIBUTE = "expires_at";
 export const ttlIn = (now: number, seconds: number) => Math.floor(now / 1000) + seconds;
+const DAY_S = 86_400;
+/** Epoch seconds `days` after an ISO time (or after now when the time is missing or unparsable). */
+export const ttlAfter = (iso: string | null | undefined, days: number, now = Date.now()) => {
+  const at = iso ? Date.parse(iso) : Number.NaN;
+  return Math.floor((Number.isNaN(at) ? now : at) / 1000) + days * DAY_S;
+};
+/** Rounded up to a whole UTC day: items whose expiry only moves a day at a time need rewriting once a day at most. */
+export const ttlDay = (epochSeconds: number) => Math.ceil(epochSeconds / DAY_S) * DAY_S;
+
+/**
+ * The smallest id `newId` or `deterministicIds` could mint with `prefix` at `ms`: ids are `<prefix>_<base36 ms>…`,
+ * so every id minted before `ms` sorts below it, and a key range up to it finds what is old enough to purge.
+ */
+export const idMintedAt = (prefix: string, ms: number) => `${prefix}_${Math.max(0, ms).toString(36).padStart(9, "0")}`;
+
 export const isExpired = (item: Record<string, unknown> | undefined, now: number) =>
   typeof item?.[TTL_ATTRIBUTE] === "number" && (item[TTL_ATTRIBUTE] as number) * 1000 <= now;
 

@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { makeEvent, type Alarm, type AlarmState, type AlarmStore, type Bus, type Outcome } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
-import { isConditionFailed, isExpired, pk, sk, ttlIn } from "../table";
+import { isConditionFailed, isExpired, pk, sk, ttlAfter, ttlIn } from "../table";
+import type { TenantRetention } from "./tenant-retention";
 
-/** Idempotency keys are honoured for a day, as most APIs with the header do. */
+/** Idempotency keys are honoured for a day, as most APIs with the header do (within every plan's retention: at least a day). */
 const IDEMPOTENCY_TTL_S = 24 * 3600;
-/** Alarm records back `GET /api/v1/alarms/{id}` and `?wait=`: a month is plenty for a client to look. */
-const ALARM_TTL_S = 30 * 24 * 3600;
 const WAIT_POLL_MS = [100, 150, 250, 400, 600, 1000];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,9 +20,12 @@ const keyHash = (key: string) => createHash("sha256").update(key).digest("base64
  *  3. `alarm.received` on the bus, then `published` on the record.
  * A retry that finds the key claimed but the alarm never published publishes it again (the event id is
  * deterministic, so the embed stage drops a duplicate): a 202 is never lost.
+ *
+ * An alarm record (and its outcome) is kept for the tenant's retention from `received_at`: `expires_at` for TTL,
+ * which readers check themselves, and `received_at` for the retention worker, which deletes it at the cutoff.
  */
 export class DynamoAlarmStore implements AlarmStore {
-  constructor(private readonly table: DynamoTable, private readonly bus: Bus) {}
+  constructor(private readonly table: DynamoTable, private readonly bus: Bus, private readonly retention: TenantRetention) {}
 
   async accept(alarm: Alarm, idempotencyKey: string | undefined) {
     const now = Date.now();
@@ -57,10 +59,12 @@ export class DynamoAlarmStore implements AlarmStore {
   }
 
   async putOutcome(tenantId: string, outcome: Outcome) {
+    // The record normally exists with its expiry; if not (written by an older version, or erased), the outcome still expires.
+    const expiresAt = ttlAfter(undefined, await this.retention.days(tenantId));
     await this.table.update(
       { pk: pk.tenant(tenantId), sk: sk.alarm(outcome.alarm_id) },
-      "SET outcome = :o, #state = :decided",
-      { names: { "#state": "state" }, values: { ":o": JSON.stringify(outcome), ":decided": "decided" } },
+      "SET outcome = :o, #state = :decided, expires_at = if_not_exists(expires_at, :exp)",
+      { names: { "#state": "state" }, values: { ":o": JSON.stringify(outcome), ":decided": "decided", ":exp": expiresAt } },
     );
   }
 
@@ -84,7 +88,10 @@ export class DynamoAlarmStore implements AlarmStore {
   private async record(alarm: Alarm) {
     try {
       await this.table.put(
-        { pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id), state: "queued", alarm: JSON.stringify(alarm), published: false, expires_at: ttlIn(Date.now(), ALARM_TTL_S) },
+        {
+          pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id), state: "queued", alarm: JSON.stringify(alarm), published: false,
+          received_at: alarm.received_at, expires_at: ttlAfter(alarm.received_at, await this.retention.days(alarm.tenant_id)),
+        },
         { expression: "attribute_not_exists(pk)" },
       );
     } catch (err) {

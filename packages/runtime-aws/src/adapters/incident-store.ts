@@ -1,8 +1,11 @@
 import { Conflict, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
+import { retentionTagging } from "../retention-tiers";
+import { activityOf, TTL_GRACE_DAYS } from "../retention/incident-activity";
 import { s3Keys, type S3Documents } from "../s3-documents";
-import { isConditionFailed, pk, sk } from "../table";
+import { isConditionFailed, pk, sk, ttlAfter, ttlDay } from "../table";
+import type { TenantRetention } from "./tenant-retention";
 
 /** A fingerprint claimed by an incident whose head never appeared (its writer died) is free again after this. */
 const CLAIM_STALE_MS = 60_000;
@@ -11,6 +14,9 @@ const DOC_CATCH_UP_MS = [50, 100, 200, 400, 800];
 const LIST_FETCH_CONCURRENCY = 16;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a view read of one incident's head: the revision the next put must still find, and its index items' expiry. */
+interface Seen { rev: number; indexExpiresAt?: number }
 
 /**
  * Incidents: the document in S3 (`tenant_<id>/incidents/<id>.json`, the source of truth users and tools
@@ -25,18 +31,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A reader that finds the S3 revision behind the head's waits briefly for the write in flight. A crash
  * between 2 and 3 loses only that write, and its SQS message is redelivered and redoes it: stage ids are
  * deterministic per event, so the redo lands on the same incident id and the stores converge.
+ *
+ * Retention: the document is tagged `retention=<tier>` for the bucket's lifecycle rules, and the head and the
+ * fingerprint and source-key items carry `expires_at` (last activity + the plan's retention + a grace, see
+ * TTL_GRACE_DAYS), rewritten as the incident is, so a recurring OPEN incident never expires. The retention worker
+ * purges at the exact cutoff; it first marks the head `purging` (bumping `rev`), which this store then treats as gone.
  */
 export class S3IncidentStore implements IncidentStore {
   constructor(
     private readonly table: DynamoTable,
     private readonly docs: S3Documents,
-    /** Revisions this view has read, by `tenant/incident`: what the next put must still find. */
-    private readonly revisions = new Map<string, number>(),
+    private readonly retention: TenantRetention,
+    /** Heads this view has read, by `tenant/incident`. */
+    private readonly revisions = new Map<string, Seen>(),
   ) {}
 
   /** A fresh view for one record or request, so optimistic locks never leak between concurrent work. */
   scoped(): S3IncidentStore {
-    return new S3IncidentStore(this.table, this.docs, new Map());
+    return new S3IncidentStore(this.table, this.docs, this.retention, new Map());
   }
 
   /** Forgets what this view read: the HTTP handler's view starts every request fresh. */
@@ -51,17 +63,23 @@ export class S3IncidentStore implements IncidentStore {
 
   async get(tenantId: string, incidentId: string): Promise<Incident | null> {
     const head = await this.head(tenantId, incidentId);
-    if (!head) return null;
+    // Being purged: gone for readers, and never recorded, so no write can bring it back.
+    if (!head || head.purging === true) return null;
     const rev = head.rev as number;
-    this.revisions.set(`${tenantId}/${incidentId}`, rev);
+    this.revisions.set(`${tenantId}/${incidentId}`, { rev, indexExpiresAt: head.index_expires_at as number | undefined });
     return this.readDoc(tenantId, incidentId, rev);
   }
 
   async put(incident: Incident) {
     const { tenant_id: tenantId, incident_id: incidentId } = incident;
-    const known = this.revisions.get(`${tenantId}/${incidentId}`);
+    const seen = this.revisions.get(`${tenantId}/${incidentId}`);
+    const known = seen?.rev;
+    const days = await this.retention.days(tenantId);
+    const activeAt = activityOf(incident);
+    const expiresAt = ttlAfter(activeAt, days + TTL_GRACE_DAYS);
+    const indexExpiresAt = ttlDay(expiresAt);
     if (known === undefined && incident.status === "OPEN" && incident.fingerprint) {
-      await this.claimFingerprint(tenantId, incident.service, incident.fingerprint, incidentId);
+      await this.claimFingerprint(tenantId, incident.service, incident.fingerprint, incidentId, indexExpiresAt);
     }
     const rev = (known ?? 0) + 1;
     try {
@@ -70,6 +88,9 @@ export class S3IncidentStore implements IncidentStore {
           pk: pk.tenant(tenantId), sk: sk.incident(incidentId), rev,
           status: incident.status, service: incident.service, created_at: incident.created_at,
           fingerprint: incident.fingerprint, updated_at: incident.last_seen,
+          // What the retention worker needs without reading the document: the age, and the index items to remove.
+          active_at: activeAt, source_keys: incident.source_keys,
+          expires_at: expiresAt, index_expires_at: indexExpiresAt,
         },
         known === undefined ? { expression: "attribute_not_exists(pk)" } : { expression: "rev = :rev", values: { ":rev": known } },
       );
@@ -77,8 +98,10 @@ export class S3IncidentStore implements IncidentStore {
       if (isConditionFailed(err)) throw new Conflict(`incident ${incidentId} was changed concurrently`);
       throw err;
     }
-    await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) });
-    this.revisions.set(`${tenantId}/${incidentId}`, rev);
+    await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) }, retentionTagging(days));
+    // Index items follow the head's expiry, rounded to a day so a storm of recurrences rewrites them once a day at most.
+    if (seen !== undefined && seen.indexExpiresAt !== indexExpiresAt) await this.extendIndex(incident, indexExpiresAt);
+    this.revisions.set(`${tenantId}/${incidentId}`, { rev, indexExpiresAt });
   }
 
   async list(tenantId: string, q: IncidentQuery): Promise<Page<Incident>> {
@@ -101,7 +124,7 @@ export class S3IncidentStore implements IncidentStore {
         Limit: filters.length ? Math.max(100, q.limit + 1) : q.limit + 1,
         ExclusiveStartKey: start,
       });
-      heads.push(...page.items);
+      heads.push(...page.items.filter((h) => h.purging !== true));
       start = page.lastKey;
     } while (start && heads.length <= q.limit);
     const pageHeads = heads.slice(0, q.limit);
@@ -115,12 +138,14 @@ export class S3IncidentStore implements IncidentStore {
   }
 
   async findByFingerprint(tenantId: string, service: string, fingerprint: string) {
+    // An expired pointer still counts: it expires with its incident, which the retention worker removes together with
+    // it; hiding it while the incident is still there would open a duplicate beside it.
     const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.fingerprint(service, fingerprint) });
     return (item?.incident_id as string | undefined) ?? null;
   }
 
   async indexFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string) {
-    await this.claimFingerprint(tenantId, service, fingerprint, incidentId);
+    await this.claimFingerprint(tenantId, service, fingerprint, incidentId, await this.indexExpiryOf(tenantId, incidentId));
   }
 
   async findBySourceKey(tenantId: string, sourceKey: string) {
@@ -129,7 +154,27 @@ export class S3IncidentStore implements IncidentStore {
   }
 
   async indexSourceKey(tenantId: string, sourceKey: string, incidentId: string) {
-    await this.table.put({ pk: pk.tenant(tenantId), sk: sk.sourceKey(sourceKey), incident_id: incidentId });
+    await this.table.put({ pk: pk.tenant(tenantId), sk: sk.sourceKey(sourceKey), incident_id: incidentId, expires_at: await this.indexExpiryOf(tenantId, incidentId) });
+  }
+
+  /** The expiry the incident's head gives its index items; computed from now if the head is not there (yet). */
+  private async indexExpiryOf(tenantId: string, incidentId: string): Promise<number> {
+    const head = await this.head(tenantId, incidentId);
+    if (typeof head?.index_expires_at === "number") return head.index_expires_at;
+    return ttlDay(ttlAfter(undefined, (await this.retention.days(tenantId)) + TTL_GRACE_DAYS));
+  }
+
+  /** Moves the expiry of the fingerprint and source-key items that still point at this incident (others are left alone). */
+  private async extendIndex(incident: Incident, expiresAt: number) {
+    const keys = [
+      ...(incident.fingerprint ? [sk.fingerprint(incident.service, incident.fingerprint)] : []),
+      ...incident.source_keys.map((k) => sk.sourceKey(k)),
+    ];
+    await Promise.all(keys.map((key) =>
+      this.table.update({ pk: pk.tenant(incident.tenant_id), sk: key }, "SET expires_at = :exp", {
+        // Also false when the item is gone: an update must not recreate a pointer someone removed.
+        condition: "incident_id = :id", values: { ":exp": expiresAt, ":id": incident.incident_id },
+      }).catch((err) => { if (!isConditionFailed(err)) throw err; })));
   }
 
   /**
@@ -137,9 +182,9 @@ export class S3IncidentStore implements IncidentStore {
    * (a regression opens a new incident for the same problem), and so does a claim whose incident never
    * got written. Each takeover is conditional on the holder it saw, so two racing takeovers cannot both win.
    */
-  private async claimFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string, depth = 0): Promise<void> {
+  private async claimFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string, expiresAt: number, depth = 0): Promise<void> {
     const key = { pk: pk.tenant(tenantId), sk: sk.fingerprint(service, fingerprint) };
-    const item = { ...key, incident_id: incidentId, claimed_at: Date.now() };
+    const item = { ...key, incident_id: incidentId, claimed_at: Date.now(), expires_at: expiresAt };
     try {
       await this.table.put(item, { expression: "attribute_not_exists(pk) OR incident_id = :id", values: { ":id": incidentId } });
       return;
@@ -148,13 +193,14 @@ export class S3IncidentStore implements IncidentStore {
     }
     const holder = await this.table.get(key);
     if (!holder) {
-      if (depth < 2) return this.claimFingerprint(tenantId, service, fingerprint, incidentId, depth + 1);
+      if (depth < 2) return this.claimFingerprint(tenantId, service, fingerprint, incidentId, expiresAt, depth + 1);
       throw new Conflict(`fingerprint of ${incidentId} is contended`);
     }
     const holderId = holder.incident_id as string;
     if (holderId === incidentId) return;
     const head = await this.head(tenantId, holderId);
-    const abandoned = !head && Date.now() - (holder.claimed_at as number) > CLAIM_STALE_MS;
+    // A holder being purged by the retention worker gives way like a resolved one.
+    const abandoned = (!head && Date.now() - (holder.claimed_at as number) > CLAIM_STALE_MS) || head?.purging === true;
     if (!abandoned && (!head || head.status === "OPEN")) {
       throw new Conflict(`fingerprint already belongs to open incident ${holderId}`);
     }

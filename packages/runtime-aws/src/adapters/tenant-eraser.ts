@@ -3,11 +3,12 @@ import type { DynamoTable, Key } from "../dynamo-table";
 import { s3Keys, type S3Documents } from "../s3-documents";
 import { pk, sk } from "../table";
 import type { SqsDeadLetters } from "./dead-letters";
+import type { TenantRegistry } from "./tenant-registry";
 
 /**
  * GDPR erase on AWS: the Pinecone namespace, the S3 prefix, the dead letters that mention the tenant, the
  * lookups kept outside the tenant's partition (key hashes, key ids, AWS accounts), then the partition itself.
- * The tenant record and key listing go last, so a crash part-way leaves an erase the caller can run again
+ * The tenant record and key listing go last, and the registry entry after them, so a crash part-way leaves an erase the caller can run again
  * with the same credentials; every step is idempotent.
  */
 export class AwsTenantEraser implements TenantEraser {
@@ -16,6 +17,7 @@ export class AwsTenantEraser implements TenantEraser {
     private readonly docs: S3Documents,
     private readonly vectors: VectorIndex,
     private readonly deadLetters: SqsDeadLetters,
+    private readonly registry: TenantRegistry,
   ) {}
 
   async erase(tenantId: string) {
@@ -35,5 +37,6 @@ export class AwsTenantEraser implements TenantEraser {
       ...accounts.map((a) => ({ pk: pk.awsAccount(a), sk: sk.lookup })),
     ]);
     await this.table.batchDelete(partition.filter((i) => isIdentity(i.sk as string)) as unknown as Key[]);
+    await this.registry.remove(tenantId);
   }
 }

@@ -1,6 +1,7 @@
 import { Conflict, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
 import { isConditionFailed, pk, sk } from "../table";
+import type { TenantRegistry } from "./tenant-registry";
 
 /** Writes a last_used_at at most this often per key and container: one write per request would cost more than the request. */
 const TOUCH_EVERY_MS = 60_000;
@@ -13,9 +14,11 @@ const TOUCH_EVERY_MS = 60_000;
 export class DynamoTenantStore implements TenantStore {
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly table: DynamoTable) {}
+  constructor(private readonly table: DynamoTable, private readonly registry: TenantRegistry) {}
 
   async create(tenant: Tenant, key: ApiKey) {
+    // Registered first: a tenant the retention worker cannot list would never be purged.
+    await this.registry.add(tenant.tenant_id);
     try {
       await this.table.put({ pk: pk.tenant(tenant.tenant_id), sk: sk.tenant, doc: JSON.stringify(tenant) }, { expression: "attribute_not_exists(pk)" });
     } catch (err) {
