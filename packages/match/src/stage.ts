@@ -47,12 +47,16 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
   }));
   const decision = decide({ masked: e.masked, fingerprintHit: hit ? candidateOf(hit, 1) : null, candidates, thresholds: ports.embedder.thresholds });
   const now = ports.clock.now().toISOString();
+  const target = decision.kind === "attach" ? await ports.incidents.get(tenant.tenant_id, decision.target.incident_id) : null;
+  // On AWS an event whose claim expired mid-write is run again: an alarm already in the incident's history
+  // is answered as it was decided, not counted a second time (the embedded runtime commits effects and ack together).
+  const applied = target?.history.find((h) => h.alarm_id === alarm.alarm_id && (h.event === "created" || h.event === "recurred"));
+  if (target && applied) return replayed(ports, e, target, applied.event === "recurred", hitId, decision, now);
   await ports.usage.add(tenant.tenant_id, monthOf(now), "alarms", 1);
 
   let incident: Incident;
   let status: Outcome["status"];
   const changes: Change[] = [];
-  const target = decision.kind === "attach" ? await ports.incidents.get(tenant.tenant_id, decision.target.incident_id) : null;
   if (decision.kind === "attach" && target && target.status === "OPEN") {
     incident = recur(target, e, decision, now);
     status = "existing";
@@ -81,15 +85,29 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
     target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },
   });
 
+  return [decided(e, incident, status, changes, decision, now)];
+}
+
+function decided(e: AlarmEmbedded, incident: Incident, status: Outcome["status"], changes: Change[], decision: Decision, now: string): PipelineEvent {
   const outcome: Outcome = {
-    alarm_id: alarm.alarm_id, status, incident_id: incident.incident_id, occurrences: incident.occurrences, severity: incident.severity,
+    alarm_id: e.alarm.alarm_id, status, incident_id: incident.incident_id, occurrences: incident.occurrences, severity: incident.severity,
     ...(incident.regression_of ? { regression_of: incident.regression_of } : {}),
     ...(decision.related.length ? { related_incidents: decision.related } : {}),
     runbooks: incident.recommended_runbooks.map(({ runbook_id, title, similarity }) => ({ runbook_id, title, similarity })),
     recommendations: [],
     match: { method: decision.method, score: round(decision.score) },
   };
-  return [makeEvent("incident.decided", tenant.tenant_id, alarm.alarm_id, { alarm, outcome, changes }, now)];
+  return makeEvent("incident.decided", e.alarm.tenant_id, e.alarm.alarm_id, { alarm: e.alarm, outcome, changes }, now);
+}
+
+/** The same answer and events as the first run (downstream stages drop what they already handled), and the lookups it may not have written. */
+async function replayed(ports: Ports, e: AlarmEmbedded, incident: Incident, recurred: boolean, hitId: string | null, decision: Decision, now: string) {
+  const { alarm } = e;
+  if (hitId !== incident.incident_id) await ports.incidents.indexFingerprint(alarm.tenant_id, alarm.service, e.fingerprint, incident.incident_id);
+  if (alarm.source_key) await ports.incidents.indexSourceKey(alarm.tenant_id, alarm.source_key, incident.incident_id);
+  const status: Outcome["status"] = recurred ? "existing" : incident.regression_of ? "regression" : "new";
+  const changes: Change[] = [recurred ? "recurred" : incident.regression_of ? "regressed" : "opened"];
+  return [decided(e, incident, status, changes, decision, now)];
 }
 
 function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach" }, now: string): Incident {
