@@ -4,6 +4,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Client, pool, spawnServer, startServer, tempDir, REPO } from "../support/embedded";
+import { until } from "../support/until";
 import { startWebhookReceiver } from "../support/webhook-receiver";
 
 /**
@@ -33,16 +34,6 @@ function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs
 }
 const ir = (dataDir: string, ...args: string[]) => run(process.execPath, [IR, ...args], { IR_DATA_DIR: dataDir });
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function stop(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
@@ -67,7 +58,7 @@ describe("a poison message", () => {
       expect(reported.status).toBe(200);
 
       // The CLI reads the same store while the server runs (WAL).
-      const listed = await until("the dead letter", async () => { const r = await ir(dir, "dlq", "list"); return /^dl_/m.test(r.out) ? r.out : null; });
+      const listed = await until(async () => { const r = await ir(dir, "dlq", "list"); return /^dl_/m.test(r.out) ? r.out : null; });
       const line = listed.split("\n").find((l) => l.startsWith("dl_"))!;
       expect(line).toMatch(/\tnotify\tnotification\.send\t/);
       expect(line).toMatch(/webhook answered 400/);
@@ -82,7 +73,7 @@ describe("a poison message", () => {
       expect(replayed.out).toContain(`replayed ${id}`);
       child = await spawnServer(dir, port);
 
-      await until("the replayed delivery", () => hook.delivered().size === 1);
+      await until(() => hook.delivered().size === 1);
       expect((await ir(dir, "dlq", "list")).out).toContain("no dead letters");
       // The same delivery (one X-IR-Delivery id for refusal and success), acknowledged once.
       expect([...hook.delivered()]).toEqual([[hook.attempts[0].delivery, 1]]);
@@ -111,12 +102,12 @@ describe(`a notifier outage of ${OUTAGE_S} s`, () => {
       expect(outcomes.every((o) => o.status === 200)).toBe(true);
       const incidents = new Set(outcomes.map((o) => o.body.incident_id as string));
       expect(incidents.size).toBe(6);
-      await until("the first attempts, refused", () => hook.attempts.length >= 6 && hook.attempts.every((a) => a.status === 503));
+      await until(() => hook.attempts.length >= 6 && hook.attempts.every((a) => a.status === 503));
       expect(Date.now()).toBeLessThan(outageEnds);
 
       const announced = () => new Set(hook.attempts.filter((a) => a.status < 300).map((a) => a.payload.incident.incident_id as string));
-      await until("every incident announced after the outage", () => [...incidents].every((i) => announced().has(i)), OUTAGE_S * 1000 + 60_000);
-      await until("the notify queue to drain", () => !srv.queue.depth().notify);
+      await until(() => [...incidents].every((i) => announced().has(i)), OUTAGE_S * 1000 + 60_000);
+      await until(() => !srv.queue.depth().notify);
       clearTimeout(timer);
 
       const delivered = hook.delivered();
