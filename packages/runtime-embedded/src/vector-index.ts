@@ -1,14 +1,20 @@
 import type { VectorIndex, VectorMatch, VectorMetadata } from "@ir/core";
 import type { Db } from "./db";
+import { LshTables } from "./lsh";
 
 interface Entry { id: string; vector: Float32Array; metadata: VectorMetadata }
 
+/** Up to this many vectors a bucket is scanned exactly; beyond it LSH picks the candidates (see lsh.ts). */
+export const EXACT_SCAN_LIMIT = 4096;
+
 /**
  * Exact cosine search held in memory, persisted in SQLite. Entries are bucketed by `service`, the filter
- * every dedup query carries, so a query scans one service's incidents, not the tenant's.
+ * every dedup query carries, so a query scans one service's incidents, not the tenant's. A bucket past
+ * EXACT_SCAN_LIMIT gets LSH tables, and only their candidates are scored.
  */
 export class LocalVectorIndex implements VectorIndex {
   private readonly spaces = new Map<string, Map<string, Map<string, Entry>>>();
+  private readonly lsh = new WeakMap<Map<string, Entry>, LshTables>();
   private readonly upsertStmt;
   private readonly deleteStmt;
 
@@ -25,7 +31,7 @@ export class LocalVectorIndex implements VectorIndex {
     for (const it of items) {
       this.upsertStmt.run(namespace, it.id, Buffer.from(it.vector.buffer, it.vector.byteOffset, it.vector.byteLength), JSON.stringify(it.metadata));
       this.remove(space, it.id);
-      this.bucket(space, it.metadata).set(it.id, { id: it.id, vector: it.vector, metadata: it.metadata });
+      this.put(this.bucket(space, it.metadata), { id: it.id, vector: it.vector, metadata: it.metadata });
     }
   }
 
@@ -35,7 +41,9 @@ export class LocalVectorIndex implements VectorIndex {
     const filters = Object.entries(opts.filter);
     const top: VectorMatch[] = [];
     for (const bucket of buckets) {
-      for (const e of bucket.values()) {
+      const lsh = this.lsh.get(bucket);
+      const entries = lsh ? [...lsh.candidates(vector)].map((id) => bucket.get(id)!).filter(Boolean) : bucket.values();
+      for (const e of entries) {
         if (!filters.every(([k, v]) => e.metadata[k] === v)) continue;
         const score = dot(vector, e.vector);
         if (top.length < opts.topK) { top.push({ id: e.id, score, metadata: e.metadata }); top.sort(byScore); }
@@ -70,7 +78,7 @@ export class LocalVectorIndex implements VectorIndex {
     for (const r of rows) {
       const vector = new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength));
       const metadata = JSON.parse(r.metadata) as VectorMetadata;
-      this.bucket(space, metadata).set(r.id, { id: r.id, vector, metadata });
+      this.put(this.bucket(space, metadata), { id: r.id, vector, metadata });
     }
     this.spaces.set(namespace, space);
     return space;
@@ -87,7 +95,18 @@ export class LocalVectorIndex implements VectorIndex {
     return undefined;
   }
   private remove(space: Map<string, Map<string, Entry>>, id: string) {
-    for (const b of space.values()) b.delete(id);
+    for (const b of space.values()) if (b.delete(id)) this.lsh.get(b)?.remove(id);
+  }
+
+  private put(bucket: Map<string, Entry>, e: Entry) {
+    bucket.set(e.id, e);
+    let lsh = this.lsh.get(bucket);
+    if (lsh) lsh.add(e.id, e.vector);
+    else if (bucket.size > EXACT_SCAN_LIMIT) {
+      lsh = new LshTables(e.vector.length);
+      for (const x of bucket.values()) lsh.add(x.id, x.vector);
+      this.lsh.set(bucket, lsh);
+    }
   }
 }
 
