@@ -228,7 +228,8 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
       queueName,
       dlqName,
       fifo,
-      maxReceiveCount: spec.maxAttempts,
+      // A retry window needs receives to spend: about one a minute (the backoff's cap) for its length.
+      maxReceiveCount: Math.min(1000, spec.maxAttempts + Math.ceil(((spec as StageSpec).retryWindowSeconds ?? 0) / 60)),
       visibilityTimeoutSeconds,
       handler: `${HANDLERS_DIR}/${stage}.handler`,
       handlerFile: `${HANDLERS_DIR}/${stage}.ts`,

@@ -76,8 +76,10 @@ describe("planStages: every stage of the graph gets its resources", () => {
       expect(p.fifo).toBe(spec.ordered);
     });
 
-    it("redrives after the stage's attempts, with a visibility timeout of at least 6x the function timeout", () => {
-      expect(p.maxReceiveCount).toBe(spec.maxAttempts);
+    it("redrives after the stage's attempts (plus a receive a minute through its retry window), with a visibility timeout of at least 6x the function timeout", () => {
+      const window = (spec as StageSpec).retryWindowSeconds ?? 0;
+      expect(p.maxReceiveCount).toBe(Math.min(1000, spec.maxAttempts + Math.ceil(window / 60)));
+      if (window) expect(p.maxReceiveCount).toBeGreaterThan(spec.maxAttempts);
       expect(p.timeoutSeconds).toBe(spec.timeoutSeconds);
       expect(p.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * p.timeoutSeconds);
       expect(p.oldestMessageAlarmSeconds).toBeGreaterThanOrEqual(2 * p.visibilityTimeoutSeconds);

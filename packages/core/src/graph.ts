@@ -13,6 +13,11 @@ export interface StageSpec {
   maxAttempts: number;
   memoryMb: number;
   /**
+   * For a dependency that says "later" (429, 5xx): keep retrying for this long after the event was made,
+   * beyond maxAttempts. A receiver's outage of minutes must not dead-letter what it was sent.
+   */
+  retryWindowSeconds?: number;
+  /**
    * Decisions for one (tenant, service) must be serialized: on AWS the stage's queue is FIFO with that
    * pair as message group, in the embedded runtime one worker drains it in order.
    */
@@ -51,9 +56,13 @@ export const STAGES = {
   notify: {
     description: "route incident changes to Slack, PagerDuty and webhooks without paging twice",
     consumes: ["incident.changed", "notification.send"], emits: ["notification.send"],
-    batchSize: 10, timeoutSeconds: 120, maxAttempts: 8, memoryMb: 256, ordered: false,
+    batchSize: 10, timeoutSeconds: 120, maxAttempts: 8, memoryMb: 256, ordered: false, retryWindowSeconds: 6 * 3600,
   },
 } as const satisfies Record<string, StageSpec>;
+
+/** Whether an event that failed with "retry later" is still inside its stage's retry window. */
+export const withinRetryWindow = (spec: StageSpec, eventAt: string, nowMs: number): boolean =>
+  spec.retryWindowSeconds !== undefined && nowMs - Date.parse(eventAt) < spec.retryWindowSeconds * 1000;
 
 export type StageName = keyof typeof STAGES;
 export const STAGE_NAMES = Object.keys(STAGES) as StageName[];

@@ -1,4 +1,4 @@
-import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
+import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import type { LocalQueue, QueuedMessage } from "./queue";
 import type { Writer } from "./writer";
 
@@ -156,11 +156,12 @@ export class Pump {
   }
 
   private failed(stage: StageName, msg: QueuedMessage, err: unknown) {
-    const spec = STAGES[stage];
+    const spec: StageSpec = STAGES[stage];
     const attempt = msg.attempts + 1;
+    const stillWaiting = err instanceof RetryLater && withinRetryWindow(spec, eventTime(msg), Date.now());
     const log = this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id, attempt });
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    if (err instanceof Poison || attempt >= spec.maxAttempts || err instanceof SyntaxError || isZodError(err)) {
+    if (err instanceof Poison || (attempt >= spec.maxAttempts && !stillWaiting) || err instanceof SyntaxError || isZodError(err)) {
       log.warn({ reason }, "dead-lettered");
       this.queue.deadLetter(msg, reason, new Date().toISOString());
       return;
@@ -170,5 +171,9 @@ export class Pump {
     this.queue.retryAt(msg.seq, Date.now() + delay);
   }
 }
+
+const eventTime = (msg: QueuedMessage): string => {
+  try { return String((JSON.parse(msg.body) as { at?: unknown }).at ?? ""); } catch { return ""; }
+};
 
 const isZodError = (err: unknown) => typeof err === "object" && err !== null && (err as { name?: string }).name === "ZodError";

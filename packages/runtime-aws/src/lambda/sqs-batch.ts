@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
-import { DomainError, Poison, RetryLater, STAGES, type Logger, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
+import { DomainError, Poison, RetryLater, STAGES, withinRetryWindow, type StageSpec, type Logger, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import { DETAILS_ATTRIBUTE, REASON_ATTRIBUTE, type DeadLetterDetails } from "../adapters/dead-letters";
 import type { AwsPorts } from "../ports";
 import { deterministicIds } from "./deterministic-ids";
@@ -137,8 +137,14 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
       return { ok: false };
     }
     if (err instanceof RetryLater) {
-      log.info({ delay_ms: err.delayMs, reason: err.message }, "retry later");
-      await changeVisibility(deps, record, err.delayMs / 1000, log);
+      const spec: StageSpec = STAGES[deps.stage];
+      // Past the stage's retry window (or with none and out of attempts), "later" has become "never".
+      if (withinRetryWindow(spec, event.at, Date.now()) ? false : attempts >= spec.maxAttempts) {
+        return deadLetter(deps, record, `still failing after ${attempts} attempts: ${err.message}`, attempts, event, log);
+      }
+      const delay = Math.max(err.delayMs / 1000, Math.min(60, backoffSeconds(attempts)));
+      log.info({ delay_ms: Math.round(delay * 1000), reason: err.message }, "retry later");
+      await changeVisibility(deps, record, delay, log);
       return { ok: false };
     }
     if (err instanceof DomainError && err.status === 409) {
