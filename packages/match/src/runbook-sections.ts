@@ -101,3 +101,16 @@ export function solutionExcerpt(markdown: string): string {
   }
   return "";
 }
+
+/**
+ * What a recommendation writer needs of a runbook: its Resolution / Remediation / Mitigation section as
+ * plain text (else the whole runbook), at most `max` characters — the steps, not the preamble.
+ */
+export function resolutionText(markdown: string, max: number): string {
+  const { sections } = sectionsOf(markdown);
+  for (const pattern of SOLUTION_HEADINGS) {
+    const s = sections.find((x) => x.level > 0 && pattern.test(x.heading) && plain(x.text).length > 0);
+    if (s) return plain(s.text).slice(0, max);
+  }
+  return plain(markdown).slice(0, max);
+}

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import type { Logger, Recommendation, RecommendationInput, RecommendationWriter } from "@ir/core";
+import { resolutionText } from "@ir/match";
 import type { OpenAiConnection } from "./openai-embedder";
 
 const MAX_RECOMMENDATIONS = 5;
-const RUNBOOK_CHARS = 3000;
+/** The resolution steps of each runbook, not its preamble: what the model needs, at a third of the tokens. */
+const RUNBOOK_CHARS = 1200;
 
 /** What the model must answer: strict structured output generated from this schema, then parsed with it. */
 const Answer = z.object({
@@ -55,7 +57,7 @@ export class OpenAiRecommendationWriter implements RecommendationWriter {
     const { incident } = input;
     const prompt = {
       incident: { service: incident.service, severity: incident.severity, error: incident.error_message.slice(0, 4000), occurrences: incident.occurrences, regression: incident.regression_of !== null },
-      runbooks: input.runbooks.slice(0, 3).map((r) => ({ runbook_id: r.runbook_id, title: r.title, similarity: Number(r.similarity.toFixed(3)), content: r.content.slice(0, RUNBOOK_CHARS) })),
+      runbooks: input.runbooks.slice(0, 3).map((r) => ({ runbook_id: r.runbook_id, title: r.title, similarity: Number(r.similarity.toFixed(3)), content: resolutionText(r.content, RUNBOOK_CHARS) })),
       past_resolutions: input.pastResolutions.slice(0, 3).map((p) => ({ incident_id: p.incident_id, resolution: p.resolution, runbook_id: p.runbook_id })),
     };
     const res = await client.chat.completions.create({
