@@ -142,7 +142,8 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
       if (withinRetryWindow(spec, event.at, Date.now()) ? false : attempts >= spec.maxAttempts) {
         return deadLetter(deps, record, `still failing after ${attempts} attempts: ${err.message}`, attempts, event, log);
       }
-      const delay = Math.max(err.delayMs / 1000, Math.min(60, backoffSeconds(attempts)));
+      // Retry-After is honoured; the floor doubles to a minute so a window's receives last as long as the window.
+      const delay = Math.max(err.delayMs / 1000, Math.min(60, 2 ** (attempts - 1)));
       log.info({ delay_ms: Math.round(delay * 1000), reason: err.message }, "retry later");
       await changeVisibility(deps, record, delay, log);
       return { ok: false };
