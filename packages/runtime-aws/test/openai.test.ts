@@ -1,52 +1,45 @@
+import { loadConfig } from "../src/config";
+import { createAwsPorts } from "../src/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosine, Poison, RetryLater, type RecommendationInput } from "@ir/core";
-import { loadConfig } from "../src/config";
-import { createAwsPorts, type AwsPorts } from "../src/ports";
-import { startEnvironment, type Environment } from "./support/environment";
+import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
 
-let env: Environment;
-let ports: AwsPorts;
-
-beforeAll(async () => {
-  env = await startEnvironment();
-  ports = createAwsPorts(loadConfig());
-});
-afterAll(async () => { await env?.stop(); });
+const aws = useAwsEnvironment();
 
 describe("Embedder on OpenAI embeddings", () => {
   it("decodes base64 embeddings into 1536-dimension vectors with text-embedding-3-small thresholds", async () => {
-    const [a, b, c] = await ports.embedder.embed(["Lambda timeout after <num> seconds", "Lambda timed out after <num> seconds", "disk full on /var"]);
-    expect(ports.embedder.id).toBe("openai:text-embedding-3-small");
+    const [a, b, c] = await aws.ports.embedder.embed(["Lambda timeout after <num> seconds", "Lambda timed out after <num> seconds", "disk full on /var"]);
+    expect(aws.ports.embedder.id).toBe("openai:text-embedding-3-small");
     expect(a).toBeInstanceOf(Float32Array);
     expect(a.length).toBe(1536);
     expect(cosine(a, b)).toBeGreaterThan(cosine(a, c));
-    expect(ports.embedder.thresholds.merge).toBeGreaterThan(ports.embedder.thresholds.related);
-    expect(env.openai.calls.embeddings).toBe(1);
+    expect(aws.ports.embedder.thresholds.merge).toBeGreaterThan(aws.ports.embedder.thresholds.related);
+    expect(aws.env.openai.calls.embeddings).toBe(1);
   });
 
   it("caches by text hash: in memory, and in DynamoDB under the tenant for other containers", async () => {
-    const before = env.openai.calls.embeddedTexts;
-    const scoped = ports.embedder.forTenant("tc");
+    const before = aws.env.openai.calls.embeddedTexts;
+    const scoped = aws.ports.embedder.forTenant("tc");
     const [first] = await scoped.embed(["connection refused to <ip>:<num>", "connection refused to <ip>:<num>"]);
-    expect(env.openai.calls.embeddedTexts - before).toBe(1);
+    expect(aws.env.openai.calls.embeddedTexts - before).toBe(1);
     await scoped.embed(["connection refused to <ip>:<num>"]);
-    expect(env.openai.calls.embeddedTexts - before).toBe(1);
+    expect(aws.env.openai.calls.embeddedTexts - before).toBe(1);
     // A new container: empty memory, same table.
     const other = createAwsPorts(loadConfig()).embedder.forTenant("tc");
     const [again] = await other.embed(["connection refused to <ip>:<num>"]);
-    expect(env.openai.calls.embeddedTexts - before).toBe(1);
+    expect(aws.env.openai.calls.embeddedTexts - before).toBe(1);
     expect(Array.from(again)).toEqual(Array.from(first));
-    expect((await ports.table.queryAll("tenant#tc", "emb#")).length).toBe(1);
+    expect((await aws.ports.table.queryAll("tenant#tc", "emb#")).length).toBe(1);
   });
 
   it("turns a 429 into RetryLater with OpenAI's delay", async () => {
-    env.openai.state.rateLimitEmbeddings = 3;
+    aws.env.openai.state.rateLimitEmbeddings = 3;
     const fresh = createAwsPorts(loadConfig());
     const err = await fresh.embedder.embed(["never seen before text"]).catch((e) => e);
     expect(err).toBeInstanceOf(RetryLater);
     expect((err as RetryLater).delayMs).toBe(1500);
-    env.openai.state.rateLimitEmbeddings = 0;
+    aws.env.openai.state.rateLimitEmbeddings = 0;
     expect(new Poison("x")).toBeInstanceOf(Error);
   });
 });
@@ -59,8 +52,8 @@ describe("RecommendationWriter on OpenAI chat", () => {
   });
 
   it("asks gpt-4o-mini for strict structured output, validates it with zod and drops invented ids", async () => {
-    const recs = await ports.writer.write(input());
-    const body = env.openai.bodies.at(-1);
+    const recs = await aws.ports.writer.write(input());
+    const body = aws.env.openai.bodies.at(-1);
     expect(body.model).toBe("gpt-4o-mini");
     expect(body.response_format.type).toBe("json_schema");
     expect(body.response_format.json_schema.strict).toBe(true);
@@ -70,22 +63,22 @@ describe("RecommendationWriter on OpenAI chat", () => {
   });
 
   it("does not ask again for a recurrence that already has advice", async () => {
-    const calls = env.openai.calls.chat;
+    const calls = aws.env.openai.calls.chat;
     const existing = [{ text: "Keep calm", source: "llm" as const }];
-    expect(await ports.writer.write(input({ occurrences: 5, recommendations: existing }))).toEqual(existing);
-    expect(env.openai.calls.chat).toBe(calls);
+    expect(await aws.ports.writer.write(input({ occurrences: 5, recommendations: existing }))).toEqual(existing);
+    expect(aws.env.openai.calls.chat).toBe(calls);
   });
 
   it("falls back to the runbooks' own words when the model fails or answers out of schema", async () => {
-    env.openai.state.failChat = 10;
-    const recs = await ports.writer.write(input());
+    aws.env.openai.state.failChat = 10;
+    const recs = await aws.ports.writer.write(input());
     expect(recs).toEqual([
       { text: "Increase the timeout", source: "runbook", runbook_id: "rb_timeout" },
       { text: "Raised memory to 1 GB", source: "past_resolution", incident_id: "inc_old" },
     ]);
-    env.openai.state.failChat = 0;
-    env.openai.state.chatContent = JSON.stringify({ recommendations: [{ text: 1 }] });
-    expect((await ports.writer.write(input()))[0].source).toBe("runbook");
-    env.openai.state.chatContent = undefined;
+    aws.env.openai.state.failChat = 0;
+    aws.env.openai.state.chatContent = JSON.stringify({ recommendations: [{ text: 1 }] });
+    expect((await aws.ports.writer.write(input()))[0].source).toBe("runbook");
+    aws.env.openai.state.chatContent = undefined;
   });
 });

@@ -1,21 +1,14 @@
+import { loadConfig } from "../src/config";
+import { createAwsPorts } from "../src/ports";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, Poison, RetryLater, STAGES, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
-import { loadConfig } from "../src/config";
 import { stageLambda } from "../src/lambda/stage-lambda";
-import { createAwsPorts, type AwsPorts } from "../src/ports";
-import { startEnvironment, type Environment } from "./support/environment";
+import { useAwsEnvironment } from "./support/environment";
 import { lambdaContext, toRecord } from "./support/event-source";
 import { waitFor } from "./support/wait";
 
-let env: Environment;
-let ports: AwsPorts;
-
-beforeAll(async () => {
-  env = await startEnvironment();
-  ports = createAwsPorts(loadConfig());
-});
-afterAll(async () => { await env?.stop(); });
+const aws = useAwsEnvironment();
 
 const AT = "2024-02-12T10:30:00.000Z";
 const decided = (n: number, tenant = "tl"): PipelineEvent =>
@@ -33,11 +26,11 @@ const envelope = (e: PipelineEvent) => JSON.stringify({ version: "0", id: "e", "
 
 /** Puts bodies on a stage's queue and receives them back as Lambda records (so receipt handles are real). */
 async function recordsFor(stage: StageName, bodies: string[], visibility = 30) {
-  const { url, arn } = env.emulators.queues[stage];
-  for (const body of bodies) await env.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+  const { url, arn } = aws.env.emulators.queues[stage];
+  for (const body of bodies) await aws.env.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
   const got = [];
   while (got.length < bodies.length) {
-    const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: visibility, MessageSystemAttributeNames: ["All"], MessageAttributeNames: ["All"] }));
+    const out = await aws.env.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: visibility, MessageSystemAttributeNames: ["All"], MessageAttributeNames: ["All"] }));
     // Other tests' published events land on these queues too: take only ours.
     got.push(...(out.Messages ?? []).filter((m) => bodies.includes(m.Body ?? "")));
   }
@@ -45,7 +38,7 @@ async function recordsFor(stage: StageName, bodies: string[], visibility = 30) {
 }
 
 const dlqMessages = async (stage: StageName) => {
-  const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.emulators.deadLetterQueues[stage].url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ["All"] }));
+  const out = await aws.env.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.env.emulators.deadLetterQueues[stage].url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ["All"] }));
   return out.Messages ?? [];
 };
 
@@ -53,31 +46,31 @@ describe("stage Lambda: one SQS batch", () => {
   it("publishes what the stage emits, once: a redelivered event republishes the recorded output without running the stage", async () => {
     let runs = 0;
     const stage: StageHandler = async (event) => { runs++; return [makeEvent("incident.changed", event.tenant_id, "alm_1", { incident_id: "inc_1", changes: ["opened"] }, AT)]; };
-    const handler = stageLambda("enrich", stage, ports);
+    const handler = stageLambda("enrich", stage, aws.ports);
     const [record] = await recordsFor("enrich", [envelope(decided(1))]);
-    const before = env.eventBridge.received.length;
+    const before = aws.env.eventBridge.received.length;
     expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(runs).toBe(1);
-    const published = env.eventBridge.received.slice(before).map((e) => JSON.parse(e.Detail).id);
+    const published = aws.env.eventBridge.received.slice(before).map((e) => JSON.parse(e.Detail).id);
     expect(published).toEqual(["alm_1:incident.changed", "alm_1:incident.changed"]);
   });
 
   it("answers RetryLater with a batch item failure and the delay as the message's visibility", async () => {
-    const handler = stageLambda("enrich", async () => { throw new RetryLater("429 from Slack", 1000); }, ports);
+    const handler = stageLambda("enrich", async () => { throw new RetryLater("429 from Slack", 1000); }, aws.ports);
     const [record] = await recordsFor("enrich", [envelope(decided(2))], 60);
     const res = await handler({ Records: [record] }, lambdaContext());
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     // Visible again after about a second, not after the 60 s it was received with.
     const again = await waitFor("the message to come back", async () => {
-      const out = await env.sqs.send(new ReceiveMessageCommand({ QueueUrl: env.emulators.queues.enrich.url, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
+      const out = await aws.env.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.env.emulators.queues.enrich.url, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
       return out.Messages?.[0];
     }, 5000);
     expect(again.MessageId).toBe(record.messageId);
   });
 
   it("sends Poison to the stage's DLQ with the reason and does not fail the record", async () => {
-    const handler = stageLambda("enrich", async () => { throw new Poison("webhook URL points at 10.0.0.1"); }, ports);
+    const handler = stageLambda("enrich", async () => { throw new Poison("webhook URL points at 10.0.0.1"); }, aws.ports);
     const [record] = await recordsFor("enrich", [envelope(decided(3))]);
     expect((await handler({ Records: [record] }, lambdaContext())).batchItemFailures).toEqual([]);
     const [m] = await waitFor("dead letter", () => dlqMessages("enrich").then((ms) => (ms.length ? ms : undefined)));
@@ -92,7 +85,7 @@ describe("stage Lambda: one SQS batch", () => {
     ["an event that fails its schema", JSON.stringify({ "detail-type": "incident.decided", source: "incident-responder", detail: { ...decided(5), data: { alarm: 1 } } })],
   ])("dead-letters %s without running the stage", async (_, body) => {
     let runs = 0;
-    const handler = stageLambda("notify", async () => { runs++; return []; }, ports);
+    const handler = stageLambda("notify", async () => { runs++; return []; }, aws.ports);
     const [record] = await recordsFor("notify", [body]);
     const res = await handler({ Records: [record] }, lambdaContext());
     expect(runs).toBe(0);
@@ -101,7 +94,7 @@ describe("stage Lambda: one SQS batch", () => {
   });
 
   it("fails other errors for a retry with backoff, and dead-letters them at the stage's maxAttempts", async () => {
-    const handler = stageLambda("enrich", async () => { throw new Error("S3 is having a day"); }, ports);
+    const handler = stageLambda("enrich", async () => { throw new Error("S3 is having a day"); }, aws.ports);
     const [record] = await recordsFor("enrich", [envelope(decided(6))]);
     expect((await handler({ Records: [record] }, lambdaContext())).batchItemFailures).toHaveLength(1);
     const exhausted = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(STAGES.enrich.maxAttempts) } };
@@ -114,7 +107,7 @@ describe("stage Lambda: one SQS batch", () => {
     const handler = stageLambda("enrich", async (event) => {
       if (event.id.startsWith("alm_8")) await new Promise((r) => setTimeout(r, 30_000));
       return [];
-    }, ports);
+    }, aws.ports);
     const records = await recordsFor("enrich", [envelope(decided(7)), envelope(decided(8))]);
     const started = Date.now();
     const res = await handler({ Records: records }, lambdaContext(3000));
@@ -137,7 +130,7 @@ describe("stage Lambda: one SQS batch", () => {
       overall--;
       return [];
     };
-    const handlers = [stageLambda("match", stage, ports), stageLambda("match", stage, createAwsPorts(loadConfig()))];
+    const handlers = [stageLambda("match", stage, aws.ports), stageLambda("match", stage, createAwsPorts(loadConfig()))];
     const records = await recordsFor("match", Array.from({ length: 12 }, (_, i) => envelope(embedded(100 + i, i % 3 === 2 ? "db" : "api"))));
     const batches = [0, 1, 2, 3].map((b) => records.slice(b * 3, b * 3 + 3));
     const results = await Promise.all(batches.map((records, i) => handlers[i % 2]({ Records: records }, lambdaContext())));

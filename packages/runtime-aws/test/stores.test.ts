@@ -1,19 +1,10 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey, type ApiKey, type Runbook, type Tenant } from "@ir/core";
-import { loadConfig } from "../src/config";
-import { createAwsPorts, type AwsPorts } from "../src/ports";
-import { startEnvironment, type Environment } from "./support/environment";
+import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
 
-let env: Environment;
-let ports: AwsPorts;
-
-beforeAll(async () => {
-  env = await startEnvironment();
-  ports = createAwsPorts(loadConfig());
-});
-afterAll(async () => { await env?.stop(); });
+const aws = useAwsEnvironment();
 
 const NOW = "2024-02-12T10:30:00.000Z";
 const tenant = (id: string, accounts: string[] = []): Tenant => ({
@@ -29,81 +20,81 @@ const key = (tenantId: string, id: string, secret: string): ApiKey => ({
 
 describe("TenantStore on DynamoDB", () => {
   it("creates a tenant, authenticates its key by hash, lists, touches and revokes keys", async () => {
-    await ports.tenants.create(tenant("t1"), key("t1", "key_a", "ir_live_secret_a"));
-    expect((await ports.tenants.get("t1"))?.name).toBe("Tenant t1");
-    expect((await ports.tenants.findKey(hashKey("ir_live_secret_a"), NOW))?.key_id).toBe("key_a");
-    await ports.tenants.putKey(key("t1", "key_b", "ir_live_secret_b"));
-    expect((await ports.tenants.listKeys("t1")).map((k) => k.key_id)).toEqual(["key_a", "key_b"]);
-    await ports.tenants.touchKey("key_b", "2024-02-12T11:00:00.000Z");
-    expect((await ports.tenants.listKeys("t1")).find((k) => k.key_id === "key_b")?.last_used_at).toBe("2024-02-12T11:00:00.000Z");
-    expect(await ports.tenants.expireKey("t1", "key_b", NOW)).toBe(true);
-    expect(await ports.tenants.findKey(hashKey("ir_live_secret_b"), NOW)).toBeNull();
-    expect(await ports.tenants.expireKey("other", "key_a", NOW)).toBe(false);
+    await aws.ports.tenants.create(tenant("t1"), key("t1", "key_a", "ir_live_secret_a"));
+    expect((await aws.ports.tenants.get("t1"))?.name).toBe("Tenant t1");
+    expect((await aws.ports.tenants.findKey(hashKey("ir_live_secret_a"), NOW))?.key_id).toBe("key_a");
+    await aws.ports.tenants.putKey(key("t1", "key_b", "ir_live_secret_b"));
+    expect((await aws.ports.tenants.listKeys("t1")).map((k) => k.key_id)).toEqual(["key_a", "key_b"]);
+    await aws.ports.tenants.touchKey("key_b", "2024-02-12T11:00:00.000Z");
+    expect((await aws.ports.tenants.listKeys("t1")).find((k) => k.key_id === "key_b")?.last_used_at).toBe("2024-02-12T11:00:00.000Z");
+    expect(await aws.ports.tenants.expireKey("t1", "key_b", NOW)).toBe(true);
+    expect(await aws.ports.tenants.findKey(hashKey("ir_live_secret_b"), NOW)).toBeNull();
+    expect(await aws.ports.tenants.expireKey("other", "key_a", NOW)).toBe(false);
   });
 
   it("links an AWS account to one tenant only", async () => {
-    await ports.tenants.create(tenant("t2", ["111111111111"]), key("t2", "key_c", "ir_live_secret_c"));
-    expect((await ports.tenants.findByAwsAccount("111111111111"))?.tenant_id).toBe("t2");
-    await ports.tenants.create(tenant("t3"), key("t3", "key_d", "ir_live_secret_d"));
-    await expect(ports.tenants.update(tenant("t3", ["111111111111"]))).rejects.toMatchObject({ status: 409 });
-    await ports.tenants.update(tenant("t2", ["222222222222"]));
-    expect(await ports.tenants.findByAwsAccount("111111111111")).toBeNull();
-    expect((await ports.tenants.findByAwsAccount("222222222222"))?.tenant_id).toBe("t2");
+    await aws.ports.tenants.create(tenant("t2", ["111111111111"]), key("t2", "key_c", "ir_live_secret_c"));
+    expect((await aws.ports.tenants.findByAwsAccount("111111111111"))?.tenant_id).toBe("t2");
+    await aws.ports.tenants.create(tenant("t3"), key("t3", "key_d", "ir_live_secret_d"));
+    await expect(aws.ports.tenants.update(tenant("t3", ["111111111111"]))).rejects.toMatchObject({ status: 409 });
+    await aws.ports.tenants.update(tenant("t2", ["222222222222"]));
+    expect(await aws.ports.tenants.findByAwsAccount("111111111111")).toBeNull();
+    expect((await aws.ports.tenants.findByAwsAccount("222222222222"))?.tenant_id).toBe("t2");
   });
 });
 
 describe("IncidentStore on S3 + DynamoDB", () => {
   it("writes the document to tenant_<id>/incidents/<id>.json with SSE and reads it back", async () => {
-    const store = ports.incidents.scoped();
+    const store = aws.ports.incidents.scoped();
     await store.put(incident("ti", "inc_001"));
-    const raw = await ports.clients.s3.send(new GetObjectCommand({ Bucket: env.emulators.bucket, Key: "tenant_ti/incidents/inc_001.json" }));
+    const raw = await aws.ports.clients.s3.send(new GetObjectCommand({ Bucket: aws.env.emulators.bucket, Key: "tenant_ti/incidents/inc_001.json" }));
     expect(JSON.parse(await raw.Body!.transformToString()).incident_id).toBe("inc_001");
-    expect((await ports.incidents.scoped().get("ti", "inc_001"))?.error_message).toContain("Lambda timeout");
-    expect(await ports.incidents.scoped().get("other", "inc_001")).toBeNull();
+    expect((await aws.ports.incidents.scoped().get("ti", "inc_001"))?.error_message).toContain("Lambda timeout");
+    expect(await aws.ports.incidents.scoped().get("other", "inc_001")).toBeNull();
   });
 
   it("refuses a write based on a stale read (optimistic lock)", async () => {
-    await ports.incidents.scoped().put(incident("ti", "inc_002"));
-    const a = ports.incidents.scoped();
-    const b = ports.incidents.scoped();
+    await aws.ports.incidents.scoped().put(incident("ti", "inc_002"));
+    const a = aws.ports.incidents.scoped();
+    const b = aws.ports.incidents.scoped();
     const ia = (await a.get("ti", "inc_002"))!;
     const ib = (await b.get("ti", "inc_002"))!;
     await a.put({ ...ia, occurrences: 2 });
     await expect(b.put({ ...ib, status: "RESOLVED" })).rejects.toMatchObject({ status: 409 });
-    expect((await ports.incidents.scoped().get("ti", "inc_002"))?.occurrences).toBe(2);
+    expect((await aws.ports.incidents.scoped().get("ti", "inc_002"))?.occurrences).toBe(2);
   });
 
   it("lets only one of two racing new incidents claim a fingerprint; a resolved holder gives way", async () => {
     const results = await Promise.allSettled([
-      ports.incidents.scoped().put(incident("tf", "inc_010", { fingerprint: "same" })),
-      ports.incidents.scoped().put(incident("tf", "inc_011", { fingerprint: "same" })),
+      aws.ports.incidents.scoped().put(incident("tf", "inc_010", { fingerprint: "same" })),
+      aws.ports.incidents.scoped().put(incident("tf", "inc_011", { fingerprint: "same" })),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    const winner = (await ports.incidents.findByFingerprint("tf", "payments", "same"))!;
-    const view = ports.incidents.scoped();
+    const winner = (await aws.ports.incidents.findByFingerprint("tf", "payments", "same"))!;
+    const view = aws.ports.incidents.scoped();
     const open = (await view.get("tf", winner))!;
     await view.put({ ...open, status: "RESOLVED" });
-    await ports.incidents.scoped().put(incident("tf", "inc_012", { fingerprint: "same", regression_of: winner }));
-    expect(await ports.incidents.findByFingerprint("tf", "payments", "same")).toBe("inc_012");
+    await aws.ports.incidents.scoped().put(incident("tf", "inc_012", { fingerprint: "same", regression_of: winner }));
+    expect(await aws.ports.incidents.findByFingerprint("tf", "payments", "same")).toBe("inc_012");
   });
 
   it("lists newest first with status/service filters and cursors", async () => {
     for (let i = 0; i < 7; i++) {
-      await ports.incidents.scoped().put(incident("tl", `inc_${String(i).padStart(3, "0")}`, { service: i % 2 ? "api" : "db", status: i === 6 ? "RESOLVED" : "OPEN" }));
+      await aws.ports.incidents.scoped().put(incident("tl", `inc_${String(i).padStart(3, "0")}`, { service: i % 2 ? "api" : "db", status: i === 6 ? "RESOLVED" : "OPEN" }));
     }
-    const first = await ports.incidents.list("tl", { limit: 3 });
+    const first = await aws.ports.incidents.list("tl", { limit: 3 });
     expect(first.items.map((i) => i.incident_id)).toEqual(["inc_006", "inc_005", "inc_004"]);
-    const second = await ports.incidents.list("tl", { limit: 3, cursor: first.next_cursor! });
+    const second = await aws.ports.incidents.list("tl", { limit: 3, cursor: first.next_cursor! });
     expect(second.items.map((i) => i.incident_id)).toEqual(["inc_003", "inc_002", "inc_001"]);
-    const db = await ports.incidents.list("tl", { limit: 10, service: "db", status: "OPEN" });
+    const db = await aws.ports.incidents.list("tl", { limit: 10, service: "db", status: "OPEN" });
     expect(db.items.map((i) => i.incident_id)).toEqual(["inc_004", "inc_002", "inc_000"]);
     expect(db.next_cursor).toBeNull();
   });
 
   it("indexes source keys", async () => {
-    await ports.incidents.indexSourceKey("ts", "arn:aws:cloudwatch:alarm:x", "inc_9");
-    expect(await ports.incidents.findBySourceKey("ts", "arn:aws:cloudwatch:alarm:x")).toBe("inc_9");
-    expect(await ports.incidents.findBySourceKey("other", "arn:aws:cloudwatch:alarm:x")).toBeNull();
+    await aws.ports.incidents.indexSourceKey("ts", "arn:aws:cloudwatch:alarm:x", "inc_9");
+    expect(await aws.ports.incidents.findBySourceKey("ts", "arn:aws:cloudwatch:alarm:x")).toBe("inc_9");
+    expect(await aws.ports.incidents.findBySourceKey("other", "arn:aws:cloudwatch:alarm:x")).toBeNull();
   });
 });
 
@@ -113,38 +104,38 @@ describe("RunbookStore, AuditLog, UsageMeter, KvStore", () => {
   });
 
   it("keeps runbooks per tenant in S3, pages and counts them", async () => {
-    for (const id of ["rb_1", "rb_2", "rb_3"]) await ports.runbooks.put(runbook("tr", id));
-    await ports.runbooks.put(runbook("global", "rb_global_x"));
-    expect(await ports.runbooks.count("tr")).toBe(3);
-    const page = await ports.runbooks.list("tr", { limit: 2 });
+    for (const id of ["rb_1", "rb_2", "rb_3"]) await aws.ports.runbooks.put(runbook("tr", id));
+    await aws.ports.runbooks.put(runbook("global", "rb_global_x"));
+    expect(await aws.ports.runbooks.count("tr")).toBe(3);
+    const page = await aws.ports.runbooks.list("tr", { limit: 2 });
     expect(page.items.map((r) => r.runbook_id)).toEqual(["rb_1", "rb_2"]);
-    const rest = await ports.runbooks.list("tr", { limit: 2, cursor: page.next_cursor! });
+    const rest = await aws.ports.runbooks.list("tr", { limit: 2, cursor: page.next_cursor! });
     expect(rest.items.map((r) => r.runbook_id)).toEqual(["rb_3"]);
     expect(rest.next_cursor).toBeNull();
-    expect(await ports.runbooks.delete("tr", "rb_2")).toBe(true);
-    expect(await ports.runbooks.delete("tr", "rb_2")).toBe(false);
-    expect((await ports.runbooks.get("global", "rb_global_x"))?.title).toBe("Runbook rb_global_x");
+    expect(await aws.ports.runbooks.delete("tr", "rb_2")).toBe(true);
+    expect(await aws.ports.runbooks.delete("tr", "rb_2")).toBe(false);
+    expect((await aws.ports.runbooks.get("global", "rb_global_x"))?.title).toBe("Runbook rb_global_x");
   });
 
   it("appends audit events once and lists them newest first", async () => {
-    for (let i = 0; i < 5; i++) await ports.audit.append({ event_id: `aud_${i}`, tenant_id: "ta", at: `2024-02-12T10:3${i}:00.000Z`, actor: "system", action: "x", target: "y" });
-    await ports.audit.append({ event_id: "aud_0", tenant_id: "ta", at: "2024-02-12T10:30:00.000Z", actor: "evil", action: "rewrite", target: "y" });
-    const page = await ports.audit.list("ta", { limit: 3 });
+    for (let i = 0; i < 5; i++) await aws.ports.audit.append({ event_id: `aud_${i}`, tenant_id: "ta", at: `2024-02-12T10:3${i}:00.000Z`, actor: "system", action: "x", target: "y" });
+    await aws.ports.audit.append({ event_id: "aud_0", tenant_id: "ta", at: "2024-02-12T10:30:00.000Z", actor: "evil", action: "rewrite", target: "y" });
+    const page = await aws.ports.audit.list("ta", { limit: 3 });
     expect(page.items.map((e) => e.event_id)).toEqual(["aud_4", "aud_3", "aud_2"]);
-    const rest = await ports.audit.list("ta", { limit: 3, cursor: page.next_cursor! });
+    const rest = await aws.ports.audit.list("ta", { limit: 3, cursor: page.next_cursor! });
     expect(rest.items.map((e) => [e.event_id, e.actor])).toEqual([["aud_1", "system"], ["aud_0", "system"]]);
   });
 
   it("counts usage atomically under concurrency", async () => {
-    await Promise.all(Array.from({ length: 25 }, () => ports.usage.add("tu", "2024-02", "alarms", 1)));
-    await ports.usage.add("tu", "2024-02", "incidents", 2);
-    expect(await ports.usage.get("tu", "2024-02")).toEqual({ alarms: 25, incidents: 2 });
-    expect(await ports.usage.get("tu", "2024-03")).toEqual({});
+    await Promise.all(Array.from({ length: 25 }, () => aws.ports.usage.add("tu", "2024-02", "alarms", 1)));
+    await aws.ports.usage.add("tu", "2024-02", "incidents", 2);
+    expect(await aws.ports.usage.get("tu", "2024-02")).toEqual({ alarms: 25, incidents: 2 });
+    expect(await aws.ports.usage.get("tu", "2024-03")).toEqual({});
   });
 
   it("stores small JSON state per tenant", async () => {
-    await ports.kv.put("tk", "policy", { a: 1, empty: "", list: [] });
-    expect(await ports.kv.get("tk", "policy")).toEqual({ a: 1, empty: "", list: [] });
-    expect(await ports.kv.get("other", "policy")).toBeNull();
+    await aws.ports.kv.put("tk", "policy", { a: 1, empty: "", list: [] });
+    expect(await aws.ports.kv.get("tk", "policy")).toEqual({ a: 1, empty: "", list: [] });
+    expect(await aws.ports.kv.get("other", "policy")).toBeNull();
   });
 });

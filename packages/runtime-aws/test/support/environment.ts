@@ -1,3 +1,6 @@
+import { afterAll, beforeAll } from "vitest";
+import { loadConfig } from "../../src/config";
+import { createAwsPorts, type AwsPorts } from "../../src/ports";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { STAGE_NAMES } from "@ir/core";
 import { startEmulators, REGION, type Emulators } from "./emulators";
@@ -65,3 +68,17 @@ export async function startEnvironment() {
 }
 
 export type Environment = Awaited<ReturnType<typeof startEnvironment>>;
+
+/**
+ * One emulator environment per test file and the AWS ports on it, started before the file's tests and
+ * stopped after: `const aws = useAwsEnvironment();` then `aws.env`, `aws.ports` inside tests.
+ */
+export function useAwsEnvironment(): { env: Environment; ports: AwsPorts } {
+  const ctx = {} as { env: Environment; ports: AwsPorts };
+  beforeAll(async () => {
+    ctx.env = await startEnvironment();
+    ctx.ports = createAwsPorts(loadConfig());
+  });
+  afterAll(async () => { await ctx.env?.stop(); });
+  return ctx;
+}
