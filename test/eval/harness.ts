@@ -194,8 +194,9 @@ function runRunbooks(): { top1: number; top3: number; mrr: number; matchedRight:
   const rightScores: number[] = [];
   const misses: string[] = [];
   for (const a of alerts) {
-    const query = `${a.summary} — ${a.message}`;
-    const hits = index.search(query, embedder.embedOne(query), 10);
+    // As the match stage queries: the service, then the error; the vector is the masked error's (embed stage).
+    const error = `${a.summary} — ${a.message}`;
+    const hits = index.search(`${a.service} ${error}`, embedder.embedOne(mask(error)), 10);
     const rank = hits.findIndex((h) => h.runbook_id === a.expected_runbook);
     if (rank === 0) {
       top1++;
@@ -212,7 +213,7 @@ function runRunbooks(): { top1: number; top3: number; mrr: number; matchedRight:
       const m = mask(l.message);
       if (seen.has(m)) continue;
       seen.add(m);
-      negScores.push(index.search(l.message, embedder.embedOne(l.message), 1)[0].similarity);
+      negScores.push(index.search(`${system} ${l.message}`, embedder.embedOne(m), 1)[0].similarity);
     }
   }
   if (args.includes("--misses")) console.log(misses.join("\n"));

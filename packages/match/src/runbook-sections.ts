@@ -5,6 +5,8 @@
 
 export interface RunbookSections {
   title: string;
+  /** Each spelling of the name (given title, front-matter title, level-1 headings), kept apart so no word pair spans two. */
+  titles: string[];
   symptoms: string;
   body: string;
 }
@@ -59,7 +61,8 @@ export function splitRunbook(title: string, markdown: string): RunbookSections {
     const intro = sections.filter((s) => s.level <= 1).map((s) => s.text);
     symptoms.push(...intro);
   }
-  return { title: [...new Set(titles)].join(" "), symptoms: symptoms.join("\n"), body: body.join("\n") };
+  const distinct = [...new Set(titles)];
+  return { title: distinct.join(" "), titles: distinct, symptoms: symptoms.join("\n"), body: body.join("\n") };
 }
 
 const plain = (md: string): string =>

@@ -152,6 +152,76 @@ describe("RunbookIndex.search", () => {
     expect(hits[0].similarity).toBeGreaterThan(hits[1].similarity);
   });
 
+  describe("an alert that states a runbook's name", () => {
+    // Siblings whose prose repeats the alert's sentence with another subject; the right runbook, whose
+    // prose says it differently; and more runbooks on the same subject, so its word alone decides little.
+    const sibling = (subject: string): RunbookDoc =>
+      doc({
+        runbook_id: `${subject.toLowerCase()}_worker_down`,
+        title: `${subject}WorkerDown`,
+        content: `# ${subject}WorkerDown\n\n## Meaning\n\n${subject} worker is offline in the service registry and its heartbeat has stopped.\n\n## Mitigation\n\nRestart the ${subject.toLowerCase()} worker.`,
+      });
+    const named = doc({
+      runbook_id: "billing_worker_down",
+      title: "BillingWorkerDown",
+      content: `# BillingWorkerDown
+
+## Meaning
+
+No billing worker has answered its health checks for ten minutes, so invoices are not issued.
+
+## Mitigation
+
+Restart the billing deployment and check its database credentials.`,
+    });
+    const sameSubject = [
+      doc({ runbook_id: "billing_backlog", title: "BillingInvoiceBacklog", content: "# BillingInvoiceBacklog\n\nBilling invoices queue up faster than the billing worker issues them." }),
+      doc({ runbook_id: "billing_errors", title: "BillingApiErrors", content: "# BillingApiErrors\n\nThe billing API answers with errors; the billing worker may retry." }),
+    ];
+    const alert = "billing-worker Worker is offline in the service registry — Billing worker is offline in the service registry of region eu-west-1.";
+
+    it("ranks the runbook it names in other words (offline for Down) above siblings that repeat its sentence", () => {
+      // prepare
+      const idx = new RunbookIndex([sibling("Search"), sibling("Report"), named, ...sameSubject]);
+      // act
+      const hits = idx.search(alert, none, 3);
+      // assess
+      expect(hits[0].runbook_id).toBe("billing_worker_down");
+    });
+
+    it("reads the name from the runbook's own heading when its given title is prose", () => {
+      // prepare
+      const idx = new RunbookIndex([sibling("Search"), sibling("Report"), { ...named, title: "Invoices stopped" }, ...sameSubject]);
+      // act
+      const hits = idx.search(alert, none, 3);
+      // assess
+      expect(hits[0].runbook_id).toBe("billing_worker_down");
+    });
+
+    it("keeps the similarity within 1 when every signal agrees", () => {
+      // prepare
+      const idx = new RunbookIndex([{ ...sibling("Billing"), vector: axis(2) }]);
+      // act
+      const [hit] = idx.search(alert, axis(2), 1);
+      // assess
+      expect(hit.similarity).toBeGreaterThan(0.5);
+      expect(hit.similarity).toBeLessThanOrEqual(1);
+    });
+
+    it("does not take one word inside an identifier for a one-word runbook name", () => {
+      // prepare: "Heartbeat" appears only as part of a driver's identifier
+      const idx = new RunbookIndex([
+        doc({ runbook_id: "heartbeat", title: "Heartbeat", content: "# Heartbeat\n\nAlways firing, to prove that alert delivery works end to end." }),
+        doc({ runbook_id: "nic_flapping", title: "NicLinkFlapping", content: "# NicLinkFlapping\n\nA network interface link goes up and down repeatedly." }),
+      ]);
+      // act
+      const hits = idx.search("eth0: igb_heartbeat: NIC link is up, 1000 Mbps full duplex", none, 2);
+      // assess
+      expect(hits[0].runbook_id).toBe("nic_flapping");
+      expect(hits.find((h) => h.runbook_id === "heartbeat")!.similarity).toBeLessThan(0.2);
+    });
+  });
+
   describe("own runbooks and global defaults", () => {
     const own = doc({ runbook_id: "own", title: "Queue Backlog", content: "# Queue Backlog\n\nOur consumers for the orders queue fall behind." });
     const global = doc({ runbook_id: "global", title: "Queue Backlog Growing", content: "# Queue Backlog Growing\n\nMessages pile up in a queue.", scope: "global" });
