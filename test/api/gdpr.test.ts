@@ -9,7 +9,7 @@ const dataDirBytes = (dir: string) => Buffer.concat(readdirSync(dir).map((f) => 
 
 /**
  * What the test puts into each tenant's data: each marker must be absent from disk for the erased tenant,
- * and findable for the kept one (except `metadata`, which lives only in queued alarms and is gone once they are decided).
+ * and findable for the kept one (except `metadata`, which lives only in the queued alarms and is gone once they are decided).
  */
 const markers = (tag: string) => ({
   error: `ERR${tag}-disk-controller-fault`,
@@ -68,7 +68,7 @@ describe("GDPR erase: DELETE /api/v1/tenant leaves nothing of the tenant readabl
     // Pending work: the pipeline is paused, so these are accepted (202) and still queued when the erase runs.
     srv.pump.stop();
     for (const [api, tag] of [[gone.client, "GONEAAA"], [kept.client, "KEPTBBB"]] as const) {
-      expect((await api.report(markers(tag).pending, "pending-svc", {}, "")).status).toBe(202);
+      expect((await api.report(markers(tag).pending, "pending-svc", { metadata: { rack: markers(tag).metadata } }, "")).status).toBe(202);
     }
     expect(Object.values(srv.queue.depth()).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
   });

@@ -96,9 +96,9 @@ export interface AuditLog {
   list(tenantId: string, query: PageQuery): Promise<Page<AuditEvent>>;
 }
 
-/** Monthly counters (incidents opened, alarms received, ...). */
+/** Monthly counters (incidents opened, alarms received, ...). Adds are not read back: a runtime may batch them. */
 export interface UsageMeter {
-  add(tenantId: string, period: string, counter: string, n: number): Promise<number>;
+  add(tenantId: string, period: string, counter: string, n: number): Promise<void>;
   get(tenantId: string, period: string): Promise<Record<string, number>>;
 }
 

@@ -53,6 +53,14 @@ function memoizePrepare(db: Db) {
   }) as Db["prepare"];
 }
 
+/**
+ * Thrown by a savepoint in optimistic mode when its work fails: the unit of work must be rolled back and
+ * redone with real savepoints, so that only the failing part is lost. Handlers must let it through.
+ */
+export class RedoCarefully extends Error {
+  constructor(cause: unknown) { super("redo with savepoints", { cause }); }
+}
+
 /** Run one unit of work inside a transaction that also works around `await` (better-sqlite3's helper is sync-only). */
 export class Tx {
   private depth = 0;
@@ -60,6 +68,11 @@ export class Tx {
   private afterCommit: Array<() => void> = [];
   private onRollback: Array<() => void> = [];
   private readonly writeBacks: Array<WriteBack<unknown>> = [];
+  /**
+   * Savepoints cost two statements and a write-back frame each, for every message of every stage; failures
+   * are rare. In optimistic mode they are skipped, and a failure throws RedoCarefully instead.
+   */
+  optimistic = false;
   constructor(readonly db: Db) {}
 
   /** A store's deferred writes follow this transaction's savepoints and are flushed before COMMIT. */
@@ -74,6 +87,9 @@ export class Tx {
 
   /** Savepoint inside an open transaction: one message's failure rolls back only its own writes. */
   async savepoint<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.optimistic) {
+      try { return await fn(); } catch (err) { throw err instanceof RedoCarefully ? err : new RedoCarefully(err); }
+    }
     const name = `sp${this.depth++}`;
     this.db.prepare(`SAVEPOINT ${name}`).run();
     for (const wb of this.writeBacks) wb.begin();
@@ -95,6 +111,9 @@ export class Tx {
 
   /** The same for synchronous work (group-committed accepts). */
   savepointSync<T>(fn: () => T): T {
+    if (this.optimistic) {
+      try { return fn(); } catch (err) { throw err instanceof RedoCarefully ? err : new RedoCarefully(err); }
+    }
     this.db.prepare("SAVEPOINT g").run();
     for (const wb of this.writeBacks) wb.begin();
     try {

@@ -47,7 +47,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     embedder: new HashEmbedder(),
     writer: new ExtractiveWriter(),
     audit: new SqliteAudit(db),
-    usage: new SqliteUsage(db),
+    usage: new SqliteUsage(db, tx),
     kv: new SqliteKv(db, tx),
     bus,
     deadLetters: new SqliteDeadLetters(db, onEnqueued),

@@ -1,4 +1,5 @@
 import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
+import { RedoCarefully } from "./db";
 import type { LocalQueue, QueuedMessage } from "./queue";
 import type { Writer } from "./writer";
 
@@ -29,7 +30,9 @@ export class Pump {
     private readonly writer: Writer,
     private readonly ports: Ports,
     private readonly handlers: Record<StageName, StageHandler>,
-  ) {}
+  ) {
+    if (!process.env.IR_NO_CARRY) writer.carryWith(this.carry);
+  }
 
   /** Something was enqueued or became due: drain soon. */
   kick = () => {
@@ -72,26 +75,42 @@ export class Pump {
 
   private async pass(): Promise<boolean> {
     const external: Array<[StageName, QueuedMessage]> = [];
-    const n = await this.writer.exclusive(async () => {
-      let handled = 0;
-      // Events for stages later in this pass are handed over in memory: they would be inserted and
-      // deleted inside this same transaction, so persisting them buys nothing (a crash rolls back the
-      // whole pass and the original message is redelivered).
-      const inbox = new Map<StageName, PipelineEvent[]>();
-      for (const [i, stage] of STAGE_NAMES.entries()) {
-        const route = (out: PipelineEvent[]) => this.route(out, i, inbox);
-        const msgs = this.queue.claim(stage, BATCH, Date.now());
-        for (const msg of msgs) {
-          if (EXTERNAL.has(msg.type)) { external.push([stage, msg]); this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000); continue; }
-          await this.handle(stage, msg, route);
-        }
-        for (const event of inbox.get(stage) ?? []) await this.handleInMemory(stage, event, route);
-        handled += msgs.length + (inbox.get(stage)?.length ?? 0);
-      }
-      return handled;
-    });
+    const n = await this.writer.exclusive(() => this.runStages(new Map(), external));
     for (const [stage, msg] of external) this.sendDetached(stage, msg);
     return n > 0;
+  }
+
+  /** Events accepted by a group commit, carried through every stage inside that commit's transaction. */
+  private carry = async (events: PipelineEvent[]): Promise<boolean> => {
+    if (this.stopped) return false;
+    const before = this.queue.inserted;
+    const inbox = new Map<StageName, PipelineEvent[]>();
+    this.route(events, -1, inbox);
+    await this.runStages(inbox, null);
+    // Outside a pass nothing would pick up what this queued (a network send, a retry): kick once committed.
+    if (this.queue.inserted !== before) this.writer.afterCommit(this.kick);
+    return true;
+  };
+
+  /**
+   * One transaction carries a batch through every stage in graph order. Events for stages later in the
+   * pass are handed over in memory: they would be inserted and deleted inside this same transaction, so
+   * persisting them buys nothing (a crash rolls back the whole pass and its cause is redelivered).
+   * With `external`, each stage first claims its queued messages; network sends are leased and collected.
+   */
+  private async runStages(inbox: Map<StageName, PipelineEvent[]>, external: Array<[StageName, QueuedMessage]> | null): Promise<number> {
+    let handled = 0;
+    for (const [i, stage] of STAGE_NAMES.entries()) {
+      const route = (out: PipelineEvent[]) => this.route(out, i, inbox);
+      const msgs = external ? this.queue.claim(stage, BATCH, Date.now()) : [];
+      for (const msg of msgs) {
+        if (EXTERNAL.has(msg.type)) { external!.push([stage, msg]); this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000); continue; }
+        await this.handle(stage, msg, route);
+      }
+      for (const event of inbox.get(stage) ?? []) await this.handleInMemory(stage, event, route);
+      handled += msgs.length + (inbox.get(stage)?.length ?? 0);
+    }
+    return handled;
   }
 
   private route(out: PipelineEvent[], from: number, inbox: Map<StageName, PipelineEvent[]>) {
@@ -123,6 +142,7 @@ export class Pump {
         this.queue.ack(msg.seq);
       });
     } catch (err) {
+      if (err instanceof RedoCarefully) throw err;
       this.failed(stage, msg, err);
     }
   }
@@ -132,6 +152,7 @@ export class Pump {
     try {
       await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.ports)));
     } catch (err) {
+      if (err instanceof RedoCarefully) throw err;
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       this.ports.log.child({ stage, event_id: event.id, tenant_id: event.tenant_id, attempt: 1 }).info({ reason }, "will retry");
       if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString());

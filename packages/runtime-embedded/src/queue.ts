@@ -17,6 +17,8 @@ export class LocalQueue {
   private readonly nextVisibleStmt;
   private readonly depthStmt;
   private readonly deadStmt;
+  /** Rows inserted since start: lets a caller tell whether its transaction queued anything. */
+  inserted = 0;
 
   constructor(private readonly db: Db) {
     // OR IGNORE: an event re-published with the same id (a redelivered cause) is queued once.
@@ -36,12 +38,13 @@ export class LocalQueue {
       const body = JSON.stringify(e);
       for (const stage of routesFor(e.type)) n += this.insert.run(stage, e.id, e.tenant_id, e.type, body, nowMs).changes;
     }
+    this.inserted += n;
     return n;
   }
 
   /** One event for one stage, e.g. a hand-off that failed in memory and must now wait for its retry. */
   publishTo(stage: StageName, e: PipelineEvent, visibleAtMs: number, attempts: number) {
-    this.insert.run(stage, e.id, e.tenant_id, e.type, JSON.stringify(e), visibleAtMs);
+    this.inserted += this.insert.run(stage, e.id, e.tenant_id, e.type, JSON.stringify(e), visibleAtMs).changes;
     if (attempts) this.db.prepare("UPDATE queue SET attempts = ? WHERE stage = ? AND event_id = ?").run(attempts, stage, e.id);
   }
 

@@ -19,6 +19,14 @@ export class WriteBack<V> {
     return undefined;
   }
 
+  /** Every pending key with its newest value. */
+  *entries(): Generator<[string, V]> {
+    const seen = new Set<string>();
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      for (const [k, v] of this.frames[i]) if (!seen.has(k)) { seen.add(k); yield [k, v]; }
+    }
+  }
+
   set(key: string, value: V) { this.frames[this.frames.length - 1].set(key, value); }
 
   begin() { this.frames.push(new Map()); }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Clock, PipelineEvent } from "@ir/core";
-import type { Tx } from "./db";
+import { RedoCarefully, type Tx } from "./db";
 import type { LocalQueue } from "./queue";
 
 /**
@@ -10,6 +10,9 @@ import type { LocalQueue } from "./queue";
 export class Writer {
   private readonly inTx = new AsyncLocalStorage<true>();
   private pending: Array<{ fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void }> = [];
+  private carrier: ((events: PipelineEvent[]) => Promise<boolean>) | null = null;
+  /** Events enqueued by the group-committed writes now running; null outside a group commit. */
+  private carried: PipelineEvent[] | null = null;
 
   constructor(
     private readonly tx: Tx,
@@ -35,9 +38,18 @@ export class Writer {
 
   savepoint<T>(fn: () => Promise<T> | T): Promise<T> { return this.tx.savepoint(fn); }
 
+  /**
+   * Events enqueued by group-committed writes (accepted alarms) are handed to `carrier` inside the same
+   * transaction instead of being queued: the alarm is accepted and decided by one commit, and its queue
+   * row, which would be inserted and deleted again before anyone else could see it, is never written.
+   * A carrier that declines (a stopped pipeline) returns false, and the events are queued as usual.
+   */
+  carryWith(carrier: (events: PipelineEvent[]) => Promise<boolean>) { this.carrier = carrier; }
+
   /** Queue events for their stages; only valid inside a write. */
   enqueue(events: PipelineEvent[]) {
     if (!this.inTx.getStore()) throw new Error("enqueue outside a transaction");
+    if (this.carried) { this.carried.push(...events); return; }
     if (this.queue.publish(events, this.clock.now().getTime()) > 0) this.tx.whenCommitted(this.onEnqueued);
   }
 
@@ -48,14 +60,39 @@ export class Writer {
   private flush() {
     const batch = this.pending;
     this.pending = [];
+    // First without a savepoint per write and per stage run; if anything fails, the whole batch is redone with them.
+    this.commit(batch, true)
+      .catch((err) => (err instanceof RedoCarefully ? this.commit(batch, false) : Promise.reject(err)))
+      .then(
+        (results) => batch.forEach((p, i) => { const r = results[i]; if (r.ok) p.resolve(r.v); else p.reject(r.e); }),
+        (err) => batch.forEach((p) => p.reject(err)),
+      );
+  }
+
+  private commit(batch: typeof this.pending, optimistic: boolean) {
     const results: Array<{ ok: true; v: unknown } | { ok: false; e: unknown }> = [];
-    this.exclusive(() => {
-      for (const p of batch) {
-        try { results.push({ ok: true, v: this.tx.savepointSync(p.fn) }); } catch (e) { results.push({ ok: false, e }); }
+    return this.exclusive(async () => {
+      this.tx.optimistic = optimistic;
+      const carried: PipelineEvent[] = [];
+      this.carried = this.carrier ? carried : null;
+      try {
+        for (const p of batch) {
+          const mark = carried.length;
+          try {
+            results.push({ ok: true, v: this.tx.savepointSync(p.fn) });
+          } catch (e) {
+            if (e instanceof RedoCarefully) throw e;
+            carried.length = mark;
+            results.push({ ok: false, e });
+          }
+        }
+        this.carried = null;
+        if (carried.length && !(await this.carrier!(carried))) this.enqueue(carried);
+      } finally {
+        this.carried = null;
+        this.tx.optimistic = false;
       }
-    }).then(
-      () => batch.forEach((p, i) => { const r = results[i]; if (r.ok) p.resolve(r.v); else p.reject(r.e); }),
-      (err) => batch.forEach((p) => p.reject(err)),
-    );
+      return results;
+    });
   }
 }

@@ -9,12 +9,7 @@ export class DynamoUsageMeter implements UsageMeter {
   constructor(private readonly table: DynamoTable) {}
 
   async add(tenantId: string, period: string, counter: string, n: number) {
-    const out = await this.table.update(
-      { pk: pk.tenant(tenantId), sk: sk.usage(period) },
-      "ADD #c :n",
-      { names: { "#c": PREFIX + counter }, values: { ":n": n }, returnNew: true },
-    );
-    return Number(out?.[PREFIX + counter] ?? n);
+    await this.table.update({ pk: pk.tenant(tenantId), sk: sk.usage(period) }, "ADD #c :n", { names: { "#c": PREFIX + counter }, values: { ":n": n } });
   }
 
   async get(tenantId: string, period: string) {

@@ -13,6 +13,12 @@ export class SqliteAlarms implements AlarmStore {
   private readonly alarmGet;
   private readonly outcomePut;
   private readonly waiters = new Map<string, Array<(o: Outcome) => void>>();
+  /**
+   * Outcomes committed by the very transaction that accepted their alarm (the usual case: see Writer.carryWith)
+   * are woken before the caller can start waiting; they are kept here for that caller for one turn of the
+   * event loop, instead of being read back from the table.
+   */
+  private readonly justDecided = new Map<string, Outcome | null>();
 
   constructor(db: Db, private readonly writer: Writer) {
     this.idemGet = db.prepare("SELECT alarm_id FROM idempotency WHERE tenant_id = ? AND key = ?");
@@ -22,7 +28,17 @@ export class SqliteAlarms implements AlarmStore {
     this.outcomePut = db.prepare("UPDATE alarms SET outcome = ? WHERE tenant_id = ? AND alarm_id = ?");
   }
 
-  accept(alarm: Alarm, idempotencyKey: string | undefined) {
+  async accept(alarm: Alarm, idempotencyKey: string | undefined) {
+    const key = `${alarm.tenant_id}/${alarm.alarm_id}`;
+    this.justDecided.set(key, null);
+    try {
+      return await this.record(alarm, idempotencyKey);
+    } finally {
+      setImmediate(() => this.justDecided.delete(key));
+    }
+  }
+
+  private record(alarm: Alarm, idempotencyKey: string | undefined) {
     return this.writer.write(() => {
       if (idempotencyKey) {
         const prior = this.idemGet.get(alarm.tenant_id, idempotencyKey) as { alarm_id: string } | undefined;
@@ -50,6 +66,8 @@ export class SqliteAlarms implements AlarmStore {
   waitFor(tenantId: string, alarmId: string, ms: number): Promise<AlarmState | null> {
     return new Promise((resolve) => {
       const key = `${tenantId}/${alarmId}`;
+      const decided = this.justDecided.get(key);
+      if (decided) { this.justDecided.delete(key); resolve(decided); return; }
       const list = this.waiters.get(key) ?? [];
       const timer = setTimeout(() => { this.drop(key, done); resolve(null); }, ms);
       const done = (o: Outcome) => { clearTimeout(timer); resolve(o); };
@@ -61,6 +79,7 @@ export class SqliteAlarms implements AlarmStore {
   }
 
   private wake(key: string, o: Outcome) {
+    if (this.justDecided.has(key)) this.justDecided.set(key, o);
     const list = this.waiters.get(key);
     if (!list) return;
     this.waiters.delete(key);

@@ -9,6 +9,8 @@ const CACHE_MAX = 20_000;
 
 export class SqliteIncidents implements IncidentStore {
   private readonly cache = new Map<string, Incident>();
+  /** Fingerprint → incident id: embed and match both ask for every alarm, and a storm asks about the same few. */
+  private readonly fingerprints = new Map<string, string>();
   private readonly getStmt;
   private readonly putStmt;
   private readonly fpGet;
@@ -25,7 +27,7 @@ export class SqliteIncidents implements IncidentStore {
     this.fpPut = db.prepare("INSERT OR REPLACE INTO fingerprints (tenant_id, service, fingerprint, incident_id) VALUES (?, ?, ?, ?)");
   }
   /** Drop cached documents: after a rollback they may be uncommitted, after an erase or purge they are gone. */
-  invalidate() { this.cache.clear(); }
+  invalidate() { this.cache.clear(); this.fingerprints.clear(); }
 
   async get(tenantId: string, incidentId: string) {
     const key = `${tenantId}/${incidentId}`;
@@ -63,10 +65,22 @@ export class SqliteIncidents implements IncidentStore {
     return pageOf(rows, q.limit, (r) => JSON.parse(r.doc) as Incident, (r) => [r.created_at, r.incident_id]);
   }
   async findByFingerprint(tenantId: string, service: string, fingerprint: string) {
-    return (this.fpGet.get(tenantId, service, fingerprint) as { incident_id: string } | undefined)?.incident_id ?? null;
+    const key = `${tenantId}/${service}/${fingerprint}`;
+    const hit = this.fingerprints.get(key);
+    if (hit !== undefined) return hit;
+    const id = (this.fpGet.get(tenantId, service, fingerprint) as { incident_id: string } | undefined)?.incident_id ?? null;
+    // Misses are not cached: most are new problems asked about once, and would only fill the map.
+    if (id) this.rememberFingerprint(key, id);
+    return id;
   }
   async indexFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string) {
     this.fpPut.run(tenantId, service, fingerprint, incidentId);
+    this.rememberFingerprint(`${tenantId}/${service}/${fingerprint}`, incidentId);
+  }
+  private rememberFingerprint(key: string, id: string) {
+    this.fingerprints.delete(key);
+    this.fingerprints.set(key, id);
+    if (this.fingerprints.size > CACHE_MAX) this.fingerprints.delete(this.fingerprints.keys().next().value!);
   }
   async findBySourceKey(tenantId: string, sourceKey: string) {
     const row = this.db.prepare("SELECT incident_id FROM source_keys WHERE tenant_id = ? AND source_key = ?").get(tenantId, sourceKey) as { incident_id: string } | undefined;

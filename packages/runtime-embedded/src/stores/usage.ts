@@ -2,17 +2,32 @@ import type { KvStore, UsageMeter } from "@ir/core";
 import type { Db, Tx } from "../db";
 import { WriteBack } from "../write-back";
 
+const SEP = "\u0000";
+
 export class SqliteUsage implements UsageMeter {
   private readonly addStmt;
-  constructor(private readonly db: Db) {
-    this.addStmt = db.prepare("INSERT INTO usage (tenant_id, period, counter, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n RETURNING n");
+  /**
+   * Adds inside a transaction are summed per counter and written once before COMMIT: a storm bumps the
+   * same few counters for every alarm of a batch.
+   */
+  private readonly pending: WriteBack<number>;
+  constructor(private readonly db: Db, tx: Tx) {
+    this.addStmt = db.prepare("INSERT INTO usage (tenant_id, period, counter, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n");
+    this.pending = tx.track(new WriteBack<number>((key, n) => this.addStmt.run(...key.split(SEP), n)));
   }
   async add(tenantId: string, period: string, counter: string, n: number) {
-    return (this.addStmt.get(tenantId, period, counter, n) as { n: number }).n;
+    if (!this.pending.active) { this.addStmt.run(tenantId, period, counter, n); return; }
+    const key = [tenantId, period, counter].join(SEP);
+    this.pending.set(key, (this.pending.get(key) ?? 0) + n);
   }
   async get(tenantId: string, period: string) {
     const rows = this.db.prepare("SELECT counter, n FROM usage WHERE tenant_id = ? AND period = ?").all(tenantId, period) as Array<{ counter: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.counter, r.n]));
+    const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.counter, r.n]));
+    for (const [key, n] of this.pending.entries()) {
+      const [t, p, c] = key.split(SEP);
+      if (t === tenantId && p === period) counts[c] = (counts[c] ?? 0) + n;
+    }
+    return counts;
   }
 }
 
