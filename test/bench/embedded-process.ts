@@ -37,10 +37,10 @@ export interface EmbeddedProcess {
  * The embedded runtime exactly as `npm start` runs it, in its own process: the load generator must not
  * share the server's event loop or CPU accounting.
  */
-export async function startEmbeddedProcess(env: Record<string, string> = {}): Promise<EmbeddedProcess> {
+export async function startEmbeddedProcess(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<EmbeddedProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "ir-bench-"));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(REPO, "packages/runtime-embedded/bin/ir.js"), "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO, "packages/runtime-embedded/bin/ir.js"), "serve"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", IR_DATA_DIR: dataDir, IR_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
