@@ -18,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HashEmbedder, cosine } from "../../packages/embed/src/hash-embedder";
+import { runbookQuery } from "../../packages/match/src/runbook-query";
 import { mask } from "../../packages/embed/src/mask";
 import { type Candidate, decide } from "../../packages/match/src/decide";
 import { loadGlobalRunbooks } from "../../packages/match/src/global-runbooks";
@@ -196,7 +197,7 @@ function runRunbooks(): { top1: number; top3: number; mrr: number; matchedRight:
   for (const a of alerts) {
     // As the match stage queries: the service, then the error; the vector is the masked error's (embed stage).
     const error = `${a.summary} — ${a.message}`;
-    const hits = index.search(`${a.service} ${error}`, embedder.embedOne(mask(error)), 10);
+    const hits = index.search(runbookQuery({ service: a.service, error, metadata: {} }), embedder.embedOne(mask(error)), 10);
     const rank = hits.findIndex((h) => h.runbook_id === a.expected_runbook);
     if (rank === 0) {
       top1++;

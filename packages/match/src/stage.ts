@@ -7,6 +7,7 @@ import { runbookCatalog } from "./catalog";
 import { appendHistory } from "./history";
 import { resolveIncident } from "./resolve";
 import { countDecision } from "./daily-stats";
+import { runbookQuery } from "./runbook-query";
 
 const CANDIDATES = 10;
 const RUNBOOKS_SHOWN = 3;
@@ -123,7 +124,7 @@ function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach
 async function open(ports: Ports, tenant: Tenant, e: AlarmEmbedded, d: Decision, vector: Float32Array, now: string, regressionOf: Incident | null): Promise<Incident> {
   const { alarm } = e;
   const catalog = await runbookCatalog(ports, tenant);
-  const ranked = catalog.index.search(`${alarm.service} ${alarm.error}`, vector, RUNBOOKS_SHOWN);
+  const ranked = catalog.index.search(runbookQuery(alarm), vector, RUNBOOKS_SHOWN);
   const best = ranked[0];
   const severity = regressionOf ? escalateForRegression(maxSeverity(alarm.severity, regressionOf.severity)) : alarm.severity;
   const incident: Incident = {
