@@ -2,8 +2,10 @@ import { loadConfig } from "../src/config";
 import { createAwsPorts } from "../src/ports";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEvent, Poison, RetryLater, STAGES, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { makeEvent, Poison, RetryLater, STAGE_NAMES, STAGES, type NotificationSend, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { guardOf } from "../src/lambda/processed-events";
 import { stageLambda } from "../src/lambda/stage-lambda";
+import { pk, sk } from "../src/table";
 import { useAwsEnvironment } from "./support/environment";
 import { lambdaContext, toRecord } from "./support/event-source";
 import { waitFor } from "./support/wait";
@@ -22,6 +24,9 @@ const embedded = (n: number, service: string, tenant = "tl"): PipelineEvent =>
     alarm: { alarm_id: `alm_${n}`, tenant_id: tenant, source: "http", error: "boom", service, severity: "HIGH", metadata: {}, occurred_at: AT, received_at: AT },
     masked: "boom", fingerprint: "fp", vector: "",
   }, AT);
+const changed = (n: number, tenant = "tl"): PipelineEvent =>
+  makeEvent("incident.changed", tenant, `alm_${n}`, { incident_id: `inc_${n}`, changes: ["opened"], alarm_id: `alm_${n}` }, AT);
+const send: NotificationSend = { incident_id: "inc_1", change: "opened", channel: { type: "pagerduty", routing_key: "rk" }, payload: {} };
 const envelope = (e: PipelineEvent) => JSON.stringify({ version: "0", id: "e", "detail-type": e.type, source: "incident-responder", detail: e });
 
 /** Puts bodies on a stage's queue and receives them back as Lambda records (so receipt handles are real). */
@@ -37,23 +42,97 @@ async function recordsFor(stage: StageName, bodies: string[], visibility = 30) {
   return got.map((m) => toRecord(m, arn));
 }
 
+const publishedSince = (before: number) => aws.env.eventBridge.received.slice(before).map((e) => JSON.parse(e.Detail).id as string);
+const processed = (stage: StageName, e: PipelineEvent) => aws.ports.table.get({ pk: pk.tenant(e.tenant_id), sk: sk.processed(stage, e.id) });
+
 const dlqMessages = async (stage: StageName) => {
   const out = await aws.env.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.env.emulators.deadLetterQueues[stage].url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ["All"] }));
   return out.Messages ?? [];
 };
 
 describe("stage Lambda: one SQS batch", () => {
-  it("publishes what the stage emits, once: a redelivered event republishes the recorded output without running the stage", async () => {
+  it("marks an event done only after publishing its outputs: a redelivery neither runs the stage nor publishes again", async () => {
     let runs = 0;
-    const stage: StageHandler = async (event) => { runs++; return [makeEvent("incident.changed", event.tenant_id, "alm_1", { incident_id: "inc_1", changes: ["opened"] }, AT)]; };
-    const handler = stageLambda("enrich", stage, aws.ports);
-    const [record] = await recordsFor("enrich", [envelope(decided(1))]);
+    const stage: StageHandler = async (event) => { runs++; return [makeEvent("notification.send", event.tenant_id, "alm_1:incident.changed:0", send, AT)]; };
+    const handler = stageLambda("notify", stage, aws.ports);
+    const event = changed(1);
+    const [record] = await recordsFor("notify", [envelope(event)]);
     const before = aws.env.eventBridge.received.length;
     expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(runs).toBe(1);
-    const published = aws.env.eventBridge.received.slice(before).map((e) => JSON.parse(e.Detail).id);
-    expect(published).toEqual(["alm_1:incident.changed", "alm_1:incident.changed"]);
+    expect(publishedSince(before)).toEqual(["alm_1:incident.changed:0:notification.send"]);
+    // The record says only "done": the outputs went out before it was written.
+    const done = await processed("notify", event);
+    expect(done).toMatchObject({ status: "done" });
+    expect(done?.outputs).toBeUndefined();
+  });
+
+  it("does not mark an event done when publishing failed: the retry runs the stage again and publishes the same ids", async () => {
+    let runs = 0;
+    const stage: StageHandler = async (event) => { runs++; return [makeEvent("notification.send", event.tenant_id, "alm_2:incident.changed:0", send, AT)]; };
+    const down = { ...aws.ports, bus: { publish: async () => { throw new Error("EventBridge is down"); } } };
+    const event = changed(2);
+    const [record] = await recordsFor("notify", [envelope(event)]);
+    expect((await stageLambda("notify", stage, down)({ Records: [record] }, lambdaContext())).batchItemFailures).toHaveLength(1);
+    expect(await processed("notify", event)).toBeUndefined();
+    const before = aws.env.eventBridge.received.length;
+    expect(await stageLambda("notify", stage, aws.ports)({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(runs).toBe(2);
+    expect(publishedSince(before)).toEqual(["alm_2:incident.changed:0:notification.send"]);
+  });
+
+  it("republishes the outputs a done record of the previous version carries, without running the stage", async () => {
+    let runs = 0;
+    const handler = stageLambda("notify", async () => { runs++; return []; }, aws.ports);
+    const event = changed(3);
+    const output = makeEvent("notification.send", "tl", "alm_3:incident.changed:0", send, AT);
+    await aws.ports.table.put({ pk: pk.tenant("tl"), sk: sk.processed("notify", event.id), status: "done", outputs: JSON.stringify([output]) });
+    const [record] = await recordsFor("notify", [envelope(event)]);
+    const before = aws.env.eventBridge.received.length;
+    expect(await handler({ Records: [record] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(runs).toBe(0);
+    expect(publishedSince(before)).toEqual([output.id]);
+  });
+
+  it("runs a stage whose writes are idempotent again on redelivery, keeping no record, and emits the same event ids", async () => {
+    let runs = 0;
+    const stage: StageHandler = async (event) => { runs++; return [makeEvent("incident.changed", event.tenant_id, "alm_4", { incident_id: "inc_4", changes: ["opened"] }, AT)]; };
+    const handler = stageLambda("enrich", stage, aws.ports);
+    const event = decided(4);
+    const [record] = await recordsFor("enrich", [envelope(event)]);
+    const before = aws.env.eventBridge.received.length;
+    await handler({ Records: [record] }, lambdaContext());
+    await handler({ Records: [record] }, lambdaContext());
+    expect(runs).toBe(2);
+    expect(publishedSince(before)).toEqual(["alm_4:incident.changed", "alm_4:incident.changed"]);
+    expect(await processed("enrich", event)).toBeUndefined();
+  });
+
+  it("claims a notification send, so two overlapping deliveries of it run the stage once", async () => {
+    let runs = 0;
+    const stage: StageHandler = async () => { runs++; await new Promise((r) => setTimeout(r, 300)); return []; };
+    const handlers = [stageLambda("notify", stage, aws.ports), stageLambda("notify", stage, createAwsPorts(loadConfig()))];
+    const event = makeEvent("notification.send", "tl", "alm_5:incident.changed:0", send, AT);
+    // Two SQS messages carrying one event, as an EventBridge retry or an SQS duplicate would deliver them.
+    const records = await recordsFor("notify", [envelope(event), JSON.stringify({ ...JSON.parse(envelope(event)), id: "again" })]);
+    const results = await Promise.all(records.map((r, i) => handlers[i]({ Records: [r] }, lambdaContext())));
+    expect(runs).toBe(1);
+    expect(results.flatMap((r) => r.batchItemFailures)).toHaveLength(1);
+    // The loser comes back after the winner finished: done, not run again.
+    const loser = records.find((r) => results.some((res) => res.batchItemFailures.some((f) => f.itemIdentifier === r.messageId)))!;
+    expect(await handlers[0]({ Records: [loser] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(runs).toBe(1);
+  });
+
+  it("guards every event a stage consumes, claiming only where overlapping runs would repeat an outside effect", () => {
+    const guards = Object.fromEntries(STAGE_NAMES.flatMap((s) => STAGES[s].consumes.map((t) => [`${s}:${t}`, guardOf(s, t)])));
+    expect(guards).toEqual({
+      "ingest:source.raw": "none", "embed:alarm.received": "none", "match:alarm.embedded": "record", "match:alarm.resolved": "record",
+      "enrich:incident.decided": "none", "notify:incident.changed": "record", "notify:notification.send": "claim",
+    });
+    // match's record without a claim is enough only because its runs for one (tenant, service) never overlap.
+    expect(STAGES.match.ordered).toBe(true);
   });
 
   it("answers RetryLater with a batch item failure and the delay as the message's visibility", async () => {

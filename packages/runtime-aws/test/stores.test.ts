@@ -1,6 +1,8 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashKey, type ApiKey, type Runbook, type Tenant } from "@ir/core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { hashKey, type Alarm, type ApiKey, type Outcome, type Runbook, type Tenant } from "@ir/core";
+import { pk, sk } from "../src/table";
 import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
 
@@ -91,10 +93,66 @@ describe("IncidentStore on S3 + DynamoDB", () => {
     expect(db.next_cursor).toBeNull();
   });
 
+  it("reads a document from S3 once per revision within a scoped view, and again once another writer moved the head", async () => {
+    await aws.ports.incidents.put(incident("tc", "inc_cached"));
+    const view = aws.ports.incidents.scoped();
+    const gets = vi.spyOn(aws.ports.docs, "get");
+    try {
+      const first = (await view.get("tc", "inc_cached"))!;
+      // What a caller does to its copy is not what the next reader gets.
+      first.occurrences = 99;
+      expect((await view.get("tc", "inc_cached"))?.occurrences).toBe(1);
+      expect(gets).toHaveBeenCalledTimes(1);
+      const other = aws.ports.incidents.scoped();
+      await other.put({ ...(await other.get("tc", "inc_cached"))!, occurrences: 2 });
+      expect((await view.get("tc", "inc_cached"))?.occurrences).toBe(2);
+      await view.put({ ...(await view.get("tc", "inc_cached"))!, occurrences: 3 });
+      expect((await aws.ports.incidents.scoped().get("tc", "inc_cached"))?.occurrences).toBe(3);
+    } finally {
+      gets.mockRestore();
+    }
+  });
+
   it("indexes source keys", async () => {
     await aws.ports.incidents.indexSourceKey("ts", "arn:aws:cloudwatch:alarm:x", "inc_9");
     expect(await aws.ports.incidents.findBySourceKey("ts", "arn:aws:cloudwatch:alarm:x")).toBe("inc_9");
     expect(await aws.ports.incidents.findBySourceKey("other", "arn:aws:cloudwatch:alarm:x")).toBeNull();
+  });
+});
+
+describe("AlarmStore on DynamoDB", () => {
+  // Received now: a record older than the tenant's retention reads as absent.
+  const alarm = (tenantId: string, id: string, at = new Date().toISOString()): Alarm => ({
+    alarm_id: id, tenant_id: tenantId, source: "http", error: "Task timed out after 30.01 seconds", service: "api", severity: "HIGH", metadata: {}, occurred_at: at, received_at: at,
+  });
+  const record = (tenantId: string, id: string) => aws.ports.table.get({ pk: pk.tenant(tenantId), sk: sk.alarm(id) });
+  const outcome = (id: string): Outcome => ({
+    alarm_id: id, status: "existing", incident_id: "inc_1", occurrences: 4, severity: "HIGH", match: { method: "fingerprint", score: 1 },
+    runbooks: [{ runbook_id: "rb_global_lambda-timeout", title: "Lambda function timeouts", similarity: 0.61 }],
+    recommendations: Array.from({ length: 4 }, (_, i) => ({ text: `Step ${i}: check the function's duration against its timeout and bound the slow dependency.`, source: "llm" as const })),
+  });
+
+  it("marks an alarm published only when an idempotency key may bring a retry that asks", async () => {
+    await aws.ports.tenants.create(tenant("tal"), key("tal", "key_al", "ir_live_al"));
+    await aws.ports.alarms.accept(alarm("tal", "alm_nokey"), undefined);
+    await aws.ports.alarms.accept(alarm("tal", "alm_key"), "idem-1");
+    expect((await record("tal", "alm_nokey"))?.published).toBeUndefined();
+    expect((await record("tal", "alm_key"))?.published).toBe(true);
+    // A retry with the key answers the first alarm, published once.
+    expect(await aws.ports.alarms.accept(alarm("tal", "alm_key_retry"), "idem-1")).toEqual({ alarm_id: "alm_key", duplicate: true });
+  });
+
+  it("stores the outcome deflated within one write unit, and still reads outcomes stored as JSON text", async () => {
+    await aws.ports.alarms.accept(alarm("tal", "alm_out"), undefined);
+    await aws.ports.alarms.putOutcome("tal", outcome("alm_out"));
+    expect(await aws.ports.alarms.get("tal", "alm_out")).toEqual(outcome("alm_out"));
+    const item = (await record("tal", "alm_out"))!;
+    const units = async (it: Record<string, unknown>) => (await aws.ports.table.client.send(new PutCommand({ TableName: aws.ports.table.name, Item: it, ReturnConsumedCapacity: "TOTAL" }))).ConsumedCapacity?.CapacityUnits;
+    expect(await units({ ...item, sk: sk.alarm("alm_as_text"), outcome: JSON.stringify(outcome("alm_out")) })).toBe(2);
+    expect(await units(item)).toBe(1);
+
+    await aws.ports.table.put({ ...item, pk: pk.tenant("tal"), sk: sk.alarm("alm_legacy"), outcome: JSON.stringify(outcome("alm_legacy")) });
+    expect(await aws.ports.alarms.get("tal", "alm_legacy")).toEqual(outcome("alm_legacy"));
   });
 });
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { makeEvent, type Alarm, type AlarmState, type AlarmStore, type Bus, type Outcome } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
 import { isConditionFailed, isExpired, pk, sk, ttlAfter, ttlIn } from "../table";
@@ -9,6 +10,14 @@ const IDEMPOTENCY_TTL_S = 24 * 3600;
 const WAIT_POLL_MS = [100, 150, 250, 400, 600, 1000];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * An outcome (runbook titles, recommendation text) takes the alarm record past 1 KB, and an update is billed a write
+ * unit per KB of the whole item; deflated (about half the size) it usually keeps the record one unit smaller.
+ */
+const packOutcome = (outcome: Outcome) => deflateRawSync(JSON.stringify(outcome));
+/** Records written before outcomes were deflated hold the JSON text. */
+const unpackOutcome = (stored: unknown): Outcome =>
+  JSON.parse(typeof stored === "string" ? stored : inflateRawSync(stored as Uint8Array).toString("utf8")) as Outcome;
 const keyHash = (key: string) => createHash("sha256").update(key).digest("base64url");
 
 /**
@@ -17,9 +26,10 @@ const keyHash = (key: string) => createHash("sha256").update(key).digest("base64
  *  1. the idempotency claim, a conditional put: concurrent retries with one key agree on one alarm id;
  *  2. the alarm record (`queued`), conditional so a redelivered SQS message with the same (deterministic)
  *     alarm id does not reset an outcome;
- *  3. `alarm.received` on the bus, then `published` on the record.
+ *  3. `alarm.received` on the bus, then, with a key, `published` on the record.
  * A retry that finds the key claimed but the alarm never published publishes it again (the event id is
- * deterministic, so the embed stage drops a duplicate): a 202 is never lost.
+ * deterministic, so match drops a duplicate): a 202 is never lost. Only that retry reads `published`, so an
+ * alarm accepted without a key skips the write (one WRU per alarm).
  *
  * An alarm record (and its outcome) is kept for the tenant's retention from `received_at`: `expires_at` for TTL,
  * which readers check themselves, and `received_at` for the retention worker, which deletes it at the cutoff.
@@ -47,15 +57,16 @@ export class DynamoAlarmStore implements AlarmStore {
         }
       }
     }
-    await this.record(alarm);
-    await this.publish(alarm);
+    const tracked = idempotencyKey !== undefined;
+    await this.record(alarm, tracked);
+    await this.publish(alarm, tracked);
     return { alarm_id: alarm.alarm_id, duplicate: false };
   }
 
   async get(tenantId: string, alarmId: string): Promise<AlarmState | null> {
     const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.alarm(alarmId) });
     if (!item || isExpired(item, Date.now())) return null;
-    return item.outcome ? (JSON.parse(item.outcome as string) as Outcome) : { alarm_id: alarmId, status: "queued" };
+    return item.outcome ? unpackOutcome(item.outcome) : { alarm_id: alarmId, status: "queued" };
   }
 
   async putOutcome(tenantId: string, outcome: Outcome) {
@@ -64,7 +75,7 @@ export class DynamoAlarmStore implements AlarmStore {
     await this.table.update(
       { pk: pk.tenant(tenantId), sk: sk.alarm(outcome.alarm_id) },
       "SET outcome = :o, #state = :decided, expires_at = if_not_exists(expires_at, :exp)",
-      { names: { "#state": "state" }, values: { ":o": JSON.stringify(outcome), ":decided": "decided", ":exp": expiresAt } },
+      { names: { "#state": "state" }, values: { ":o": packOutcome(outcome), ":decided": "decided", ":exp": expiresAt } },
     );
   }
 
@@ -80,16 +91,16 @@ export class DynamoAlarmStore implements AlarmStore {
     }
   }
 
-  private async publish(alarm: Alarm) {
+  private async publish(alarm: Alarm, tracked: boolean) {
     await this.bus.publish([makeEvent("alarm.received", alarm.tenant_id, alarm.alarm_id, alarm, alarm.received_at)]);
-    await this.table.update({ pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id) }, "SET published = :t", { values: { ":t": true } });
+    if (tracked) await this.table.update({ pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id) }, "SET published = :t", { values: { ":t": true } });
   }
 
-  private async record(alarm: Alarm) {
+  private async record(alarm: Alarm, tracked: boolean) {
     try {
       await this.table.put(
         {
-          pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id), state: "queued", alarm: JSON.stringify(alarm), published: false,
+          pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id), state: "queued", alarm: JSON.stringify(alarm), ...(tracked ? { published: false } : {}),
           received_at: alarm.received_at, expires_at: ttlAfter(alarm.received_at, await this.retention.days(alarm.tenant_id)),
         },
         { expression: "attribute_not_exists(pk)" },
@@ -103,7 +114,7 @@ export class DynamoAlarmStore implements AlarmStore {
   private async finishInterrupted(alarm: Alarm) {
     const item = await this.table.get({ pk: pk.tenant(alarm.tenant_id), sk: sk.alarm(alarm.alarm_id) });
     if (item?.published === true) return;
-    if (!item) await this.record(alarm);
-    await this.publish(alarm);
+    if (!item) await this.record(alarm, true);
+    await this.publish(alarm, true);
   }
 }

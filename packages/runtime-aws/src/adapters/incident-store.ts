@@ -15,8 +15,11 @@ const LIST_FETCH_CONCURRENCY = 16;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What a view read of one incident's head: the revision the next put must still find, and its index items' expiry. */
-interface Seen { rev: number; indexExpiresAt?: number }
+/**
+ * What a view read of one incident: the head's revision (which the next put must still find) and its index items'
+ * expiry, and in a scoped view the document with the revision it carries.
+ */
+interface Seen { rev: number; indexExpiresAt?: number; doc?: { rev: number; value: Incident } }
 
 /**
  * Incidents: the document in S3 (`tenant_<id>/incidents/<id>.json`, the source of truth users and tools
@@ -44,11 +47,13 @@ export class S3IncidentStore implements IncidentStore {
     private readonly retention: TenantRetention,
     /** Heads this view has read, by `tenant/incident`. */
     private readonly revisions = new Map<string, Seen>(),
+    /** Short-lived views keep the documents they read; the container's own view would grow without bound. */
+    private readonly keepDocs = false,
   ) {}
 
   /** A fresh view for one record or request, so optimistic locks never leak between concurrent work. */
   scoped(): S3IncidentStore {
-    return new S3IncidentStore(this.table, this.docs, this.retention, new Map());
+    return new S3IncidentStore(this.table, this.docs, this.retention, new Map(), true);
   }
 
   /** Forgets what this view read: the HTTP handler's view starts every request fresh. */
@@ -66,8 +71,15 @@ export class S3IncidentStore implements IncidentStore {
     // Being purged: gone for readers, and never recorded, so no write can bring it back.
     if (!head || head.purging === true) return null;
     const rev = head.rev as number;
-    this.revisions.set(`${tenantId}/${incidentId}`, { rev, indexExpiresAt: head.index_expires_at as number | undefined });
-    return this.readDoc(tenantId, incidentId, rev);
+    const at = `${tenantId}/${incidentId}`;
+    const kept = this.revisions.get(at)?.doc;
+    this.revisions.set(at, { rev, indexExpiresAt: head.index_expires_at as number | undefined, doc: kept });
+    // One revision is written once (the head's conditional bump picks its one writer), so a document already read
+    // at the head's revision is current: match and enrich read an incident twice per alarm, S3 bills each GET.
+    if (kept?.rev === rev) return structuredClone(kept.value);
+    const found = await this.readDoc(tenantId, incidentId, rev);
+    if (found && this.keepDocs) this.revisions.get(at)!.doc = { rev: found.rev, value: structuredClone(found.value) };
+    return found?.value ?? null;
   }
 
   async put(incident: Incident) {
@@ -129,8 +141,8 @@ export class S3IncidentStore implements IncidentStore {
     } while (start && heads.length <= q.limit);
     const pageHeads = heads.slice(0, q.limit);
     const more = heads.length > q.limit || start !== undefined;
-    const docs = await mapLimited(pageHeads, LIST_FETCH_CONCURRENCY, (h) =>
-      this.readDoc(tenantId, (h.sk as string).slice(sk.incidentPrefix.length), h.rev as number));
+    const docs = await mapLimited(pageHeads, LIST_FETCH_CONCURRENCY, async (h) =>
+      (await this.readDoc(tenantId, (h.sk as string).slice(sk.incidentPrefix.length), h.rev as number))?.value ?? null);
     return {
       items: docs.filter((d): d is Incident => d !== null),
       next_cursor: more && pageHeads.length ? encodeCursor(pageHeads[pageHeads.length - 1].sk as string) : null,
@@ -212,7 +224,8 @@ export class S3IncidentStore implements IncidentStore {
     }
   }
 
-  private async readDoc(tenantId: string, incidentId: string, rev: number): Promise<Incident | null> {
+  /** The document and the revision it carries, which is behind `rev` only if the write of `rev` died before S3. */
+  private async readDoc(tenantId: string, incidentId: string, rev: number): Promise<{ value: Incident; rev: number } | null> {
     const key = s3Keys.incident(tenantId, incidentId);
     let found = await this.docs.get<Incident>(key);
     for (const wait of DOC_CATCH_UP_MS) {
@@ -221,7 +234,7 @@ export class S3IncidentStore implements IncidentStore {
       found = await this.docs.get<Incident>(key);
     }
     // Still behind: the write that bumped the head died before S3; its message is redone. Serve what is committed.
-    return found?.value ?? null;
+    return found ? { value: found.value, rev: Number(found.metadata.rev ?? 0) } : null;
   }
 }
 

@@ -5,7 +5,7 @@ import { DETAILS_ATTRIBUTE, REASON_ATTRIBUTE, type DeadLetterDetails } from "../
 import type { AwsPorts } from "../ports";
 import { deterministicIds } from "./deterministic-ids";
 import { orderKeyOf } from "./order-key";
-import type { ProcessedEvents } from "./processed-events";
+import { guardOf, type ProcessedEvents } from "./processed-events";
 import { eventFromRecord } from "./sqs-records";
 import type { SourceQueues } from "./source-queues";
 
@@ -36,7 +36,7 @@ const backoffSeconds = (attempt: number) => Math.min(900, 5 * 2 ** Math.max(0, a
 /**
  * One SQS batch for one stage, answered with `batchItemFailures` (the event source mapping must have
  * ReportBatchItemFailures on). Per record:
- *  - success: the stage's events are recorded as its output, then published to EventBridge;
+ *  - success: the stage's events are published to EventBridge, then the event is marked done (processed-events.ts);
  *  - RetryLater (or a concurrent-write Conflict): reported failed, visibility set to the delay;
  *  - Poison: sent to the stage's DLQ with the reason, and not failed;
  *  - any other error: failed with exponential visibility backoff; at the stage's maxAttempts it is
@@ -103,35 +103,29 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
   const log = baseLog.child({ event_id: event.id, event_type: event.type, tenant_id: event.tenant_id || undefined, message_id: record.messageId, attempt: attempts });
   if (Date.now() >= deadline) return { ok: false };
 
-  // Raw ingest messages have no tenant yet and ingest's writes are keyed by deterministic ids: no claim needed.
-  const claims = deps.stage !== "ingest";
-  if (claims) {
-    const claim = await deps.processed.claim(deps.stage, event, Math.max(1000, deadline - Date.now()));
-    if (claim.state === "done") {
-      if (claim.outputs?.length) await deps.ports.bus.publish(claim.outputs);
+  const guard = guardOf(deps.stage, event.type);
+  if (guard !== "none") {
+    const seen = await deps.processed.begin(deps.stage, event, Math.max(1000, deadline - Date.now()), guard === "claim");
+    if (seen.state === "done") {
+      if (seen.outputs?.length) await deps.ports.bus.publish(seen.outputs);
       log.debug({}, "already processed");
       return { ok: true };
     }
-    if (claim.state === "busy") {
-      await changeVisibility(deps, record, claim.retryInMs / 1000, log);
+    if (seen.state === "busy") {
+      await changeVisibility(deps, record, seen.retryInMs / 1000, log);
       return { ok: false };
     }
   }
 
   try {
     const outputs = await beforeDeadline(deps.handler(event, scopePorts(deps.ports, event, record, log)), deadline);
-    if (claims) {
-      const stored = await deps.processed.complete(deps.stage, event, outputs);
-      if (!stored) { await deps.ports.bus.publish(outputs); await deps.processed.complete(deps.stage, event, null); }
-      else if (outputs.length) await deps.ports.bus.publish(outputs);
-    } else if (outputs.length) {
-      await deps.ports.bus.publish(outputs);
-    }
+    if (outputs.length) await deps.ports.bus.publish(outputs);
+    if (guard !== "none") await deps.processed.complete(deps.stage, event);
     log.debug({ emitted: outputs.length }, "processed");
     return { ok: true };
   } catch (err) {
     // A timed-out handler may still be running: its claim must stand until it expires.
-    if (claims && !(err instanceof DeadlineExceeded)) await deps.processed.release(deps.stage, event).catch(() => undefined);
+    if (guard === "claim" && !(err instanceof DeadlineExceeded)) await deps.processed.release(deps.stage, event).catch(() => undefined);
     if (err instanceof DeadlineExceeded) {
       log.warn({}, "Lambda deadline near; record returned to the queue");
       return { ok: false };

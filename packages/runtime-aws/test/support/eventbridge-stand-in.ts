@@ -9,13 +9,14 @@ export interface PutEntry { Source: string; DetailType: string; Detail: string; 
  * No EventBridge emulator exists here (fauxqs covers SQS/SNS/S3 only), so this speaks just PutEvents
  * (AWS JSON 1.1) and applies the rules the SST stacks create: one per (event type → stage) from
  * `routingRules()`, matching `source` and `detail-type`, delivering the whole event to the stage's queue
- * as EventBridge does. `failNext` rejects that many entries with an error code, as PutEvents does under load.
+ * as EventBridge does. `failNext` rejects that many entries with an error code, as PutEvents does under load;
+ * `copies` delivers every event that many times, as EventBridge's at-least-once delivery may.
  */
 export async function startEventBridgeStandIn(opts: { busName: string; queues: Record<StageName, { url: string }>; sqsEndpoint: string }) {
   const sqs = new SQSClient({ endpoint: opts.sqsEndpoint, region: REGION, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   const rules = routingRules();
   const received: PutEntry[] = [];
-  const state = { failNext: 0, calls: 0 };
+  const state = { failNext: 0, calls: 0, copies: 1 };
   const server = await jsonServer(async (method, _path, body, headers) => {
     if (method !== "POST" || headers["x-amz-target"] !== "AWSEvents.PutEvents") return [400, { __type: "UnknownOperationException" }];
     state.calls++;
@@ -33,7 +34,9 @@ export async function startEventBridgeStandIn(opts: { busName: string; queues: R
       };
       for (const rule of rules) {
         if (rule.event === entry.DetailType && entry.Source === "incident-responder") {
-          await sqs.send(new SendMessageCommand({ QueueUrl: opts.queues[rule.stage].url, MessageBody: JSON.stringify(envelope) }));
+          for (let copy = 0; copy < state.copies; copy++) {
+            await sqs.send(new SendMessageCommand({ QueueUrl: opts.queues[rule.stage].url, MessageBody: JSON.stringify(envelope) }));
+          }
         }
       }
       results.push({ EventId: id });
