@@ -53,7 +53,6 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
   // is answered as it was decided, not counted a second time (the embedded runtime commits effects and ack together).
   const applied = target?.history.find((h) => h.alarm_id === alarm.alarm_id && (h.event === "created" || h.event === "recurred"));
   if (target && applied) return replayed(ports, e, target, applied.event === "recurred", hitId, decision, now);
-  await ports.usage.add(tenant.tenant_id, monthOf(now), "alarms", 1);
 
   let incident: Incident;
   let status: Outcome["status"];
@@ -76,6 +75,8 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
     status = "new";
     changes.push("opened");
   }
+  // Counted after the incident writes: on AWS a write that loses its optimistic lock is retried, and must not count twice.
+  await ports.usage.add(tenant.tenant_id, monthOf(now), "alarms", 1);
   await countDecision(ports, status, incident, status === "regression" ? target : null);
   if (hitId !== incident.incident_id) await ports.incidents.indexFingerprint(tenant.tenant_id, alarm.service, e.fingerprint, incident.incident_id);
   if (alarm.source_key && !(target?.incident_id === incident.incident_id && target.source_keys.includes(alarm.source_key))) {
