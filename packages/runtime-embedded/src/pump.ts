@@ -61,8 +61,6 @@ export class Pump {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      // One transaction carries a batch through every stage in graph order: a stage sees what the previous
-      // one emitted in the same transaction, so an alarm is usually decided with a single commit.
       while (!this.stopped && (await this.pass())) { /* until a pass finds nothing to do */ }
     } catch (err) {
       this.ports.log.error({ err }, "pump failed; retrying");
