@@ -1,6 +1,6 @@
 import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Runbook } from "@ir/core";
 import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { CreateTenant } from "./routes/tenants";
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Alarm, NotificationChannel, Outcome, SourceResolution } from "./schemas";
 
 /** A raw message a producer put on the ingest queue (SQS direct publish); the ingest stage authenticates and normalizes it. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Severity } from "./severity";
 
 export const PLANS = ["free", "starter", "professional", "enterprise"] as const;

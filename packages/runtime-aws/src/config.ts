@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { STAGE_NAMES, type StageName } from "@ir/core";
 
 const url = z.url({ protocol: /^https?$/ });

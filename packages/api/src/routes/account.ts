@@ -1,7 +1,7 @@
 import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
 import { nextPeriodStart } from "@ir/ingest";
 import { maskNotificationSettings, validateTargets } from "@ir/notify";
-import { z } from "zod";
+import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import { DEFAULT_OVERLAP_SECONDS, issueKey, liveKeys, revokeKey, rotateKey } from "../key-lifecycle";

@@ -1,7 +1,7 @@
 import { AlarmReport, BadRequest, IncidentStatus, NotFound, type Tenant } from "@ir/core";
 import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
 import { resolveIncident, appendHistory } from "@ir/match";
-import { z } from "zod";
+import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import type { Deps } from "../deps";

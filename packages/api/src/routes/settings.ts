@@ -1,6 +1,6 @@
 import { Conflict, Severity, TenantSettings } from "@ir/core";
 import { invalidateCatalog } from "@ir/match";
-import { z } from "zod";
+import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import type { Deps } from "../deps";

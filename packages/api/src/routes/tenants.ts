@@ -1,6 +1,6 @@
 import { generateApiKey, hashKey, keyPrefix, Plan, type ApiKey, type Ports, type Tenant } from "@ir/core";
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { requireAdmin } from "../auth";
 import { audit } from "../audit";
 import type { Deps } from "../deps";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { BadRequest } from "@ir/core";
 import { parseBody } from "./parse-body";
 import { severityFromLabel } from "./severity-label";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { jsonDepthExceeds } from "@ir/core";
 import { ALARM_STATES, alarmArnFor, fromAlarmStateChange, readDimensions, type Dimension } from "./alarm-state";
 import { readAwsTags } from "./aws-tags";

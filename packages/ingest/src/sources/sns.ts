@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BadRequest, jsonDepthExceeds } from "@ir/core";
 import { ALARM_STATES, AWS_REGION, alarmArnFor, fromAlarmStateChange, readDimensions, type Dimension } from "./alarm-state";
 import { readAwsTags } from "./aws-tags";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger, Recommendation, RecommendationInput, RecommendationWriter } from "@ir/core";
 import { resolutionText } from "@ir/match";
 import type { OpenAiConnection } from "./openai-embedder";
@@ -7,16 +7,23 @@ const MAX_RECOMMENDATIONS = 5;
 /** The resolution steps of each runbook, not its preamble: what the model needs, at a third of the tokens. */
 const RUNBOOK_CHARS = 1200;
 
-/** What the model must answer: strict structured output generated from this schema, then parsed with it. */
-const Answer = z.object({
-  recommendations: z.array(z.object({
-    text: z.string(),
-    source: z.enum(["runbook", "past_resolution", "llm"]),
-    runbook_id: z.string().nullable(),
-    incident_id: z.string().nullable(),
-  })).max(MAX_RECOMMENDATIONS),
-});
-const { $schema: _ignored, ...ANSWER_SCHEMA } = z.toJSONSchema(Answer, { io: "output" }) as Record<string, unknown>;
+/**
+ * What the model must answer: strict structured output generated from this schema, then parsed with it.
+ * Built on the first model call, not at import: every handler's cold start loads this module, only enrich asks.
+ */
+const buildAnswerSchemas = () => {
+  const Answer = z.object({
+    recommendations: z.array(z.object({
+      text: z.string(),
+      source: z.enum(["runbook", "past_resolution", "llm"]),
+      runbook_id: z.string().nullable(),
+      incident_id: z.string().nullable(),
+    })).max(MAX_RECOMMENDATIONS),
+  });
+  const { $schema: _ignored, ...json } = z.toJSONSchema(Answer, { io: "output" }) as Record<string, unknown>;
+  return { Answer, json };
+};
+let answerSchemas: ReturnType<typeof buildAnswerSchemas> | undefined;
 
 const SYSTEM = [
   "You are an SRE assistant. Given an incident, candidate runbooks and how similar past incidents were resolved,",
@@ -54,6 +61,7 @@ export class OpenAiRecommendationWriter implements RecommendationWriter {
 
   private async ask(input: RecommendationInput): Promise<Recommendation[]> {
     const client = await this.connect();
+    const { Answer, json } = (answerSchemas ??= buildAnswerSchemas());
     const { incident } = input;
     const prompt = {
       incident: { service: incident.service, severity: incident.severity, error: incident.error_message.slice(0, 4000), occurrences: incident.occurrences, regression: incident.regression_of !== null },
@@ -65,7 +73,7 @@ export class OpenAiRecommendationWriter implements RecommendationWriter {
       temperature: 0.2,
       max_tokens: 700,
       messages: [{ role: "system", content: SYSTEM }, { role: "user", content: JSON.stringify(prompt) }],
-      response_format: { type: "json_schema", json_schema: { name: "recommendations", strict: true, schema: ANSWER_SCHEMA } },
+      response_format: { type: "json_schema", json_schema: { name: "recommendations", strict: true, schema: json } },
     });
     const message = res.choices[0]?.message;
     if (!message?.content) throw new Error(message?.refusal ? `model refused: ${message.refusal}` : "empty model answer");

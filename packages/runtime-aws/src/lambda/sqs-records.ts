@@ -1,5 +1,5 @@
 import type { SQSRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { AWS_ACCOUNT_ATTRIBUTE, FORWARDED_ATTRIBUTE, makeEvent, parseEvent, Poison, STAGES, type PipelineEvent, type StageName } from "@ir/core";
 
 /** What EventBridge writes to an SQS target: the whole event, ours in `detail`. */
