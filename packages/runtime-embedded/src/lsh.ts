@@ -1,75 +1,333 @@
 /**
- * Candidate generation for large buckets of the local vector index: random-hyperplane LSH, several tables,
- * probing each signature and its one-bit neighbours. Near-duplicates (cosine ≥ 0.9) land in a probed
- * bucket of at least one table with high probability (≈ 0.99 with 6 tables of 10 bits); the exact cosine
- * is then computed on the candidates only, so a query costs a few thousand dot products, not one per vector.
+ * Candidate generation for large services of the local vector index: random-hyperplane LSH over several
+ * tables, query-directed multi-probing (Lv et al., VLDB 2007), a bounded candidate count, and a SimHash
+ * re-ranking that leaves only a few hundred candidates for the exact cosine.
+ *
+ * What keeps a query cheap whatever the data looks like:
+ * - Hyperplanes pass through the service's mean vector, not the origin. A service's alarms share
+ *   boilerplate (its name, "failed", "after … attempts"), so its vectors sit in a narrow cone: through
+ *   the origin every plane cuts the cone alike, a few buckets hold most vectors and a query draws tens
+ *   of thousands of candidates. Through the mean each bit splits the service about evenly, and only
+ *   what tells alarms apart decides where a vector lands. (The index rebuilds the tables as a service
+ *   grows, so the mean they were built around stays that of most of its vectors.)
+ * - Buckets are probed in order of how likely they hold a near neighbour, until CANDIDATE_BUDGET
+ *   candidates are in or MAX_PROBES buckets were looked at.
+ * - The KEEP candidates nearest by Hamming distance between signatures (all tables' bits together estimate
+ *   the angle) come first, found by reading one cache line per candidate instead of its vector; the index
+ *   scores only them unless a filter turns some away.
+ *
+ * Recall is set by the number of probes, cost by probes and candidates: both are bounded, so a query
+ * costs about the same at 10k as at 100k vectors (test/vector-index.test.ts holds the recall to account).
  */
-const TABLES = 6;
-const BITS = 10;
+export interface LshShape {
+  tables: number;
+  /** At most 16: keys are stored as 16-bit words. */
+  bits: number;
+}
 
-/** Deterministic hyperplanes (mulberry32), so a rebuilt index probes the same buckets. */
-function planes(dims: number): Float32Array {
+/**
+ * Chosen on 100k one-shape alarms (test/bench/decision.ts's) and reworded copies of them: 16 tables of 14 bits
+ * find the nearest neighbour for 99.7% of queries whose neighbour is at cosine ≥ 0.9 and 97.6% at 0.85–0.9,
+ * in ~500 probes; 12 tables or 16 bits need more probes for the same recall.
+ */
+export const LSH_SHAPE: LshShape = { tables: 16, bits: 14 };
+/** Probing stops once this many candidates are in: cost then stays flat as a service grows. */
+export const CANDIDATE_BUDGET = 3072;
+/** …or after this many buckets, for a young index whose buckets are mostly empty: recall depends on probes, not on size. */
+export const MAX_PROBES = 1024;
+/** Candidates put first for the exact cosine by the Hamming cut: more did not find a single further neighbour. */
+export const KEEP = 256;
+/** How much further than usual `candidates(v, WIDE)` probes, for a filter that leaves few matches. */
+export const WIDE = 4;
+
+/** Slots are the caller's small integers (dense, reused after removal), so the tables hold numbers, not objects. */
+export class LshTables {
+  private readonly planeCount: number;
+  private readonly planes: Float32Array;
+  private readonly offsets: Float64Array;
+  /** Bucket (table t, key k) at [t << bits | k]: slots, or undefined while empty. */
+  private readonly buckets: Array<number[] | undefined>;
+  /** 16-bit words per slot in `keys`: the tables, rounded up to even so that they read as 32-bit words. */
+  private readonly stride: number;
+  /** Per slot, its key in every table (removal needs them; the Hamming cut reads them as 32-bit words). */
+  private keys = new Uint16Array(0);
+  private words = new Uint32Array(0);
+  private held = new Uint8Array(0);
+  /** Per slot, the query that last took it, so a slot found in several tables is returned once. */
+  private marks = new Uint32Array(0);
+  private mark = 0;
+  private count = 0;
+  // Scratch reused by every query: probing allocates nothing but the odd growth of `out`.
+  private readonly proj: Float64Array;
+  /** Per table, its bits from the nearest plane to the farthest. */
+  private readonly order: Int32Array;
+  private readonly probes: ProbeHeap;
+  private readonly out: number[] = [];
+  private readonly spill: number[] = [];
+  private readonly qkeys: Uint16Array;
+  private readonly qwords: Uint32Array;
+  private readonly hist: Int32Array;
+  private dist = new Uint16Array(0);
+
+  /** `centre`, the mean of the vectors to be held, is where every plane passes through. */
+  constructor(private readonly dims: number, centre: Float32Array, private readonly shape: LshShape = LSH_SHAPE) {
+    if (shape.bits > 16 || shape.tables > 1023) throw new Error(`LSH shape ${shape.tables}×${shape.bits} out of range`);
+    this.planeCount = shape.tables * shape.bits;
+    this.planes = planes(dims, this.planeCount);
+    this.offsets = new Float64Array(this.planeCount);
+    this.project(centre, this.offsets);
+    this.buckets = new Array<number[] | undefined>(shape.tables << shape.bits).fill(undefined);
+    this.stride = (shape.tables + 1) & ~1;
+    this.proj = new Float64Array(this.planeCount);
+    this.order = new Int32Array(this.planeCount);
+    this.probes = new ProbeHeap(shape.tables + 2 * WIDE * MAX_PROBES);
+    this.qkeys = new Uint16Array(this.stride);
+    this.qwords = new Uint32Array(this.qkeys.buffer);
+    this.hist = new Int32Array(this.planeCount + 1);
+  }
+
+  get size() { return this.count; }
+
+  add(slot: number, v: Float32Array) {
+    this.remove(slot);
+    this.reserve(slot);
+    this.project(v, this.proj);
+    const { tables, bits } = this.shape;
+    for (let t = 0; t < tables; t++) {
+      const key = this.signature(t);
+      this.keys[slot * this.stride + t] = key;
+      (this.buckets[(t << bits) | key] ??= []).push(slot);
+    }
+    this.held[slot] = 1;
+    this.count++;
+  }
+
+  remove(slot: number) {
+    if (!this.held[slot]) return;
+    const { tables, bits } = this.shape;
+    for (let t = 0; t < tables; t++) {
+      const at = (t << bits) | this.keys[slot * this.stride + t];
+      const b = this.buckets[at]!;
+      b[b.indexOf(slot)] = b[b.length - 1];
+      b.pop();
+      if (!b.length) this.buckets[at] = undefined;
+    }
+    this.held[slot] = 0;
+    this.count--;
+  }
+
+  /**
+   * Slots that probably include every near neighbour of `v`, the `keep` nearest by signature first and
+   * the rest in probe order; `reach` times the usual budget and probes. The array is reused by the next call.
+   *
+   * Every table's own bucket comes first; then buckets reached by flipping bits, cheapest first, where
+   * flipping a bit costs the squared distance of the query to its plane (Lv et al.). The flip sets are
+   * enumerated lazily by "shift" and "expand" over each table's bits sorted by that cost, so every set
+   * comes out once, in order, and only as many are made as are probed.
+   */
+  candidates(v: Float32Array, reach = 1, keep = KEEP): readonly number[] {
+    const budget = reach * CANDIDATE_BUDGET;
+    const maxProbes = Math.min(reach, WIDE) * MAX_PROBES;
+    const { tables, bits } = this.shape;
+    const { proj, order, probes, out } = this;
+    this.project(v, proj);
+    out.length = 0;
+    if (++this.mark === 0xffffffff) { this.marks.fill(0); this.mark = 1; }
+    probes.clear();
+    for (let t = 0; t < tables; t++) {
+      const home = this.signature(t);
+      this.qkeys[t] = home;
+      this.sortBits(t);
+      this.take((t << bits) | home);
+      probes.push(this.cost(t, 0), t, 0, home ^ (1 << order[t * bits]));
+    }
+    for (let n = tables; n < maxProbes && out.length < budget && probes.size; n++) {
+      const score = probes.pop();
+      const { table: t, last, key } = probes;
+      this.take((t << bits) | key);
+      if (last + 1 >= bits) continue;
+      const next = 1 << order[t * bits + last + 1];
+      const up = this.cost(t, last + 1);
+      probes.push(score + up, t, last + 1, key ^ next); // expand: also flip the next bit
+      probes.push(score - this.cost(t, last) + up, t, last + 1, key ^ (1 << order[t * bits + last]) ^ next); // shift: flip it instead
+    }
+    if (out.length > keep) this.nearestFirst(keep);
+    return out;
+  }
+
+  private take(at: number) {
+    const bucket = this.buckets[at];
+    if (!bucket) return;
+    const { marks, mark, out } = this;
+    for (let i = 0; i < bucket.length; i++) {
+      const slot = bucket[i];
+      if (marks[slot] !== mark) { marks[slot] = mark; out.push(slot); }
+    }
+  }
+
+  /** Moves the `keep` slots nearest the query in Hamming distance to the front of `out`, probe order kept on both sides. */
+  private nearestFirst(keep: number) {
+    const { out, qwords, hist, words } = this;
+    const W = this.stride >> 1;
+    if (this.dist.length < out.length) this.dist = new Uint16Array(out.length * 2);
+    const { dist } = this;
+    hist.fill(0);
+    for (let i = 0; i < out.length; i++) {
+      let h = 0;
+      for (let w = 0, at = out[i] * W; w < W; w++) h += popcount(words[at + w] ^ qwords[w]);
+      dist[i] = h;
+      hist[h]++;
+    }
+    let cut = 0;
+    for (let seen = hist[0]; seen < keep; seen += hist[++cut]);
+    let room = keep;
+    for (let h = 0; h < cut; h++) room -= hist[h];
+    const { spill } = this;
+    spill.length = 0;
+    let n = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (dist[i] < cut || (dist[i] === cut && room-- > 0)) out[n++] = out[i];
+      else spill.push(out[i]);
+    }
+    for (let i = 0; i < spill.length; i++) out[n++] = spill[i];
+  }
+
+  private reserve(slot: number) {
+    if (slot < this.marks.length) return;
+    const cap = Math.max(1024, this.marks.length * 2, slot + 1);
+    const keys = new Uint16Array(cap * this.stride);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.words = new Uint32Array(keys.buffer);
+    this.held = grown(this.held, new Uint8Array(cap));
+    this.marks = grown(this.marks, new Uint32Array(cap));
+  }
+
+  private cost(t: number, rank: number) {
+    const d = this.proj[t * this.shape.bits + this.order[t * this.shape.bits + rank]];
+    return d * d;
+  }
+
+  /** Table t's bits in `order`, nearest plane first (insertion sort: a table has at most 16 bits). */
+  private sortBits(t: number) {
+    const { bits } = this.shape;
+    const base = t * bits;
+    for (let b = 0; b < bits; b++) {
+      const d = Math.abs(this.proj[base + b]);
+      let i = b;
+      for (; i > 0 && Math.abs(this.proj[base + this.order[base + i - 1]]) > d; i--) this.order[base + i] = this.order[base + i - 1];
+      this.order[base + i] = b;
+    }
+  }
+
+  private signature(t: number): number {
+    const { bits } = this.shape;
+    let s = 0;
+    for (let b = 0; b < bits; b++) if (this.proj[t * bits + b] > 0) s |= 1 << b;
+    return s;
+  }
+
+  /** Signed distances of `v` to every plane, into `out`. Rows of zeros are skipped: hashed text vectors are ~90% zeros. */
+  private project(v: Float32Array, out: Float64Array) {
+    const P = this.planeCount;
+    const pl = this.planes;
+    out.fill(0);
+    const n = Math.min(this.dims, v.length);
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (x === 0) continue;
+      const row = i * P;
+      for (let p = 0; p < P; p++) out[p] += x * pl[row + p];
+    }
+    if (out !== this.offsets) for (let p = 0; p < P; p++) out[p] -= this.offsets[p];
+  }
+}
+
+const grown = <A extends Uint8Array | Uint32Array>(from: A, to: A) => { to.set(from); return to; };
+
+const popcount = (x: number) => {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+};
+
+const planeSets = new Map<string, Float32Array>();
+
+/**
+ * Gaussian hyperplanes from a fixed seed (mulberry32, Box–Muller), shared by every table set of the same
+ * shape: a rebuild starts without drawing 100k random numbers. Stored dimension-major: row i holds every
+ * plane's i-th coefficient.
+ */
+function planes(dims: number, count: number): Float32Array {
+  const key = `${dims}×${count}`;
+  let p = planeSets.get(key);
+  if (!p) planeSets.set(key, (p = drawPlanes(dims, count)));
+  return p;
+}
+
+function drawPlanes(dims: number, count: number): Float32Array {
   let a = 0x9e3779b9;
   const rand = () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const p = new Float32Array(TABLES * BITS * dims);
-  for (let i = 0; i < p.length; i++) p[i] = rand();
+  const p = new Float32Array(dims * count);
+  for (let i = 0; i < p.length; i++) p[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   return p;
 }
 
-export class LshTables {
-  private readonly planes: Float32Array;
-  private readonly tables = Array.from({ length: TABLES }, () => new Map<number, Set<string>>());
-  private readonly signatures = new Map<string, number[]>();
+/**
+ * A binary min-heap of probes on preallocated arrays, so probing allocates nothing. A probe is its
+ * score and one packed integer: table, rank of its last flipped bit, bucket key.
+ */
+class ProbeHeap {
+  private readonly scores: Float64Array;
+  private readonly packed: Int32Array;
+  size = 0;
+  /** The probe `pop` returned last. */
+  table = 0;
+  last = 0;
+  key = 0;
 
-  constructor(private readonly dims: number) {
-    this.planes = planes(dims);
+  constructor(capacity: number) {
+    this.scores = new Float64Array(capacity);
+    this.packed = new Int32Array(capacity);
   }
 
-  get size() { return this.signatures.size; }
+  clear() { this.size = 0; }
 
-  add(id: string, v: Float32Array) {
-    this.remove(id);
-    const sig = this.signature(v);
-    this.signatures.set(id, sig);
-    sig.forEach((s, t) => { let b = this.tables[t].get(s); if (!b) this.tables[t].set(s, (b = new Set())); b.add(id); });
-  }
-
-  remove(id: string) {
-    const sig = this.signatures.get(id);
-    if (!sig) return;
-    sig.forEach((s, t) => this.tables[t].get(s)?.delete(id));
-    this.signatures.delete(id);
-  }
-
-  candidates(v: Float32Array): Set<string> {
-    const out = new Set<string>();
-    this.signature(v).forEach((s, t) => {
-      for (let flip = -1; flip < BITS; flip++) {
-        const b = this.tables[t].get(flip < 0 ? s : s ^ (1 << flip));
-        if (b) for (const id of b) out.add(id);
-      }
-    });
-    return out;
-  }
-
-  private signature(v: Float32Array): number[] {
-    const sig: number[] = [];
-    const n = Math.min(this.dims, v.length);
-    for (let t = 0; t < TABLES; t++) {
-      let s = 0;
-      for (let b = 0; b < BITS; b++) {
-        const off = (t * BITS + b) * this.dims;
-        let d = 0;
-        for (let i = 0; i < n; i++) d += v[i] * this.planes[off + i];
-        if (d > 0) s |= 1 << b;
-      }
-      sig.push(s);
+  push(score: number, table: number, last: number, key: number) {
+    if (this.size === this.scores.length) return; // only reachable past WIDE × MAX_PROBES pops, which never happen
+    const p = (table << 21) | (last << 16) | key;
+    let i = this.size++;
+    for (let up = (i - 1) >> 1; i > 0 && this.scores[up] > score; i = up, up = (i - 1) >> 1) {
+      this.scores[i] = this.scores[up];
+      this.packed[i] = this.packed[up];
     }
-    return sig;
+    this.scores[i] = score;
+    this.packed[i] = p;
+  }
+
+  /** Removes the cheapest probe: returns its score, and leaves it in `table`, `last` and `key`. */
+  pop(): number {
+    const { scores, packed } = this;
+    const score = scores[0];
+    const p = packed[0];
+    this.table = p >>> 21;
+    this.last = (p >>> 16) & 31;
+    this.key = p & 0xffff;
+    const n = --this.size;
+    const s = scores[n], q = packed[n];
+    let i = 0;
+    for (let c = 1; c < n; i = c, c = 2 * i + 1) {
+      if (c + 1 < n && scores[c + 1] < scores[c]) c++;
+      if (scores[c] >= s) break;
+      scores[i] = scores[c];
+      packed[i] = packed[c];
+    }
+    if (n > 0) { scores[i] = s; packed[i] = q; }
+    return score;
   }
 }

@@ -1,25 +1,30 @@
 import type { VectorIndex, VectorMatch, VectorMetadata } from "@ir/core";
 import type { Db } from "./db";
-import { LshTables } from "./lsh";
+import { KEEP, LshTables, WIDE } from "./lsh";
 
-interface Entry { id: string; vector: Float32Array; metadata: VectorMetadata }
-
-/** Up to this many vectors a bucket is scanned exactly; beyond it LSH picks the candidates (see lsh.ts). */
+/** Up to this many vectors a shard is scanned exactly; beyond it LSH picks the candidates (see lsh.ts). */
 export const EXACT_SCAN_LIMIT = 4096;
+/** Entries hashed into tables under construction per write: building never stalls one decision. */
+const BUILD_STEP = 32;
+
+/** The vector itself lives only packed (see PackedVectors): 100k Float32Arrays would hold 200 MB for nothing. */
+interface Entry { id: string; metadata: VectorMetadata; slot: number }
 
 /**
- * Exact cosine search held in memory, persisted in SQLite. Entries are bucketed by `service`, the filter
- * every dedup query carries, so a query scans one service's incidents, not the tenant's. A bucket past
- * EXACT_SCAN_LIMIT gets LSH tables, and only their candidates are scored.
+ * Cosine search held in memory, persisted in SQLite. Entries are kept in one shard per service and status,
+ * the fields queries filter on, so a query looks only where its matches are: a dedup query at one service's
+ * incidents, not the tenant's, and "similar past resolutions" at its RESOLVED ones instead of hunting for
+ * them among 100k OPEN. A shard past EXACT_SCAN_LIMIT gets LSH tables, and only their candidates are scored.
  */
 export class LocalVectorIndex implements VectorIndex {
-  private readonly spaces = new Map<string, Map<string, Map<string, Entry>>>();
-  private readonly lsh = new WeakMap<Map<string, Entry>, LshTables>();
+  private readonly spaces = new Map<string, Space>();
   private readonly upsertStmt;
+  private readonly metadataStmt;
   private readonly deleteStmt;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare("INSERT OR REPLACE INTO vectors (namespace, id, vector, metadata) VALUES (?, ?, ?, ?)");
+    this.metadataStmt = db.prepare("UPDATE vectors SET metadata = ? WHERE namespace = ? AND id = ?");
     this.deleteStmt = db.prepare("DELETE FROM vectors WHERE namespace = ? AND id = ?");
   }
 
@@ -30,39 +35,34 @@ export class LocalVectorIndex implements VectorIndex {
     const space = this.space(namespace);
     for (const it of items) {
       this.upsertStmt.run(namespace, it.id, Buffer.from(it.vector.buffer, it.vector.byteOffset, it.vector.byteLength), JSON.stringify(it.metadata));
-      this.remove(space, it.id);
-      this.put(this.bucket(space, it.metadata), { id: it.id, vector: it.vector, metadata: it.metadata });
+      space.put(it.id, it.vector, it.metadata);
     }
   }
 
-  async query(namespace: string, vector: Float32Array, opts: { topK: number; filter: Record<string, string> }) {
-    const space = this.space(namespace);
-    const buckets = opts.filter.service !== undefined ? [space.get(opts.filter.service)].filter(Boolean) as Array<Map<string, Entry>> : [...space.values()];
-    const filters = Object.entries(opts.filter);
-    const top: VectorMatch[] = [];
-    for (const bucket of buckets) {
-      const lsh = this.lsh.get(bucket);
-      const entries = lsh ? [...lsh.candidates(vector)].map((id) => bucket.get(id)!).filter(Boolean) : bucket.values();
-      for (const e of entries) {
-        if (!filters.every(([k, v]) => e.metadata[k] === v)) continue;
-        const score = dot(vector, e.vector);
-        if (top.length < opts.topK) { top.push({ id: e.id, score, metadata: e.metadata }); top.sort(byScore); }
-        else if (score > top[top.length - 1].score) { top[top.length - 1] = { id: e.id, score, metadata: e.metadata }; top.sort(byScore); }
-      }
-    }
-    return top;
+  async query(namespace: string, vector: Float32Array, opts: { topK: number; filter: Record<string, string> }): Promise<VectorMatch[]> {
+    const top = new TopK(opts.topK, Object.entries(opts.filter));
+    for (const shard of this.space(namespace).shards(opts.filter)) shard.search(vector, top);
+    return top.matches();
   }
 
+  /** A status or template change: the vector stays packed and hashed, unless the entry changes shard. */
   async update(namespace: string, id: string, metadata: VectorMetadata) {
     const space = this.space(namespace);
-    const entry = this.find(space, id);
-    if (!entry) return;
-    await this.upsert(namespace, [{ id, vector: entry.vector, metadata: { ...entry.metadata, ...metadata } }]);
+    const shard = space.holder(id);
+    const entry = shard?.get(id);
+    if (!shard || !entry) return;
+    const merged = { ...entry.metadata, ...metadata };
+    this.metadataStmt.run(JSON.stringify(merged), namespace, id);
+    if (shard.fits(merged)) entry.metadata = merged;
+    else space.put(id, shard.vector(entry), merged);
   }
 
   async delete(namespace: string, ids: string[]) {
     const space = this.space(namespace);
-    for (const id of ids) { this.deleteStmt.run(namespace, id); this.remove(space, id); }
+    for (const id of ids) {
+      this.deleteStmt.run(namespace, id);
+      space.remove(id);
+    }
   }
 
   async deleteNamespace(namespace: string) {
@@ -73,49 +73,277 @@ export class LocalVectorIndex implements VectorIndex {
   private space(namespace: string) {
     let space = this.spaces.get(namespace);
     if (space) return space;
-    space = new Map();
+    space = new Space();
     const rows = this.db.prepare("SELECT id, vector, metadata FROM vectors WHERE namespace = ?").all(namespace) as Array<{ id: string; vector: Buffer; metadata: string }>;
     for (const r of rows) {
       const vector = new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength));
-      const metadata = JSON.parse(r.metadata) as VectorMetadata;
-      this.put(this.bucket(space, metadata), { id: r.id, vector, metadata });
+      space.put(r.id, vector, JSON.parse(r.metadata) as VectorMetadata, false);
     }
+    space.buildAll();
     this.spaces.set(namespace, space);
     return space;
   }
+}
 
-  private bucket(space: Map<string, Map<string, Entry>>, metadata: VectorMetadata) {
-    const key = String(metadata.service ?? "");
-    let b = space.get(key);
-    if (!b) { b = new Map(); space.set(key, b); }
-    return b;
-  }
-  private find(space: Map<string, Map<string, Entry>>, id: string) {
-    for (const b of space.values()) { const e = b.get(id); if (e) return e; }
-    return undefined;
-  }
-  private remove(space: Map<string, Map<string, Entry>>, id: string) {
-    for (const b of space.values()) if (b.delete(id)) this.lsh.get(b)?.remove(id);
+const serviceOf = (m: VectorMetadata) => String(m.service ?? "");
+const statusOf = (m: VectorMetadata) => String(m.status ?? "");
+
+/** One namespace: shards by service, then status, and which shard holds each id. */
+class Space {
+  private readonly byService = new Map<string, Map<string, Shard>>();
+  private readonly where = new Map<string, Shard>();
+
+  holder(id: string) { return this.where.get(id); }
+
+  /** The shards whose entries can match `filter`. */
+  *shards(filter: Record<string, string>) {
+    const services = filter.service !== undefined ? [this.byService.get(filter.service)] : this.byService.values();
+    for (const byStatus of services) {
+      if (!byStatus) continue;
+      if (filter.status === undefined) yield* byStatus.values();
+      else { const shard = byStatus.get(filter.status); if (shard) yield shard; }
+    }
   }
 
-  private put(bucket: Map<string, Entry>, e: Entry) {
-    bucket.set(e.id, e);
-    let lsh = this.lsh.get(bucket);
-    if (lsh) lsh.add(e.id, e.vector);
-    else if (bucket.size > EXACT_SCAN_LIMIT) {
-      lsh = new LshTables(e.vector.length);
-      for (const x of bucket.values()) lsh.add(x.id, x.vector);
-      this.lsh.set(bucket, lsh);
+  put(id: string, vector: Float32Array, metadata: VectorMetadata, build = true) {
+    this.remove(id);
+    const service = serviceOf(metadata), status = statusOf(metadata);
+    let byStatus = this.byService.get(service);
+    if (!byStatus) this.byService.set(service, (byStatus = new Map()));
+    let shard = byStatus.get(status);
+    if (!shard) byStatus.set(status, (shard = new Shard(service, status)));
+    shard.put(id, vector, metadata, build);
+    this.where.set(id, shard);
+  }
+
+  /** After a load: every shard's tables at once, around the mean of all its vectors. */
+  buildAll() {
+    for (const byStatus of this.byService.values()) for (const shard of byStatus.values()) shard.build(Infinity);
+  }
+
+  remove(id: string) {
+    this.where.get(id)?.remove(id);
+    this.where.delete(id);
+  }
+}
+
+/**
+ * The vectors of one service and status: entries by id, their packed copies by slot, and LSH tables once
+ * it is large. The tables are centred on the mean vector of the entries they were built for; when the shard
+ * has doubled since, new tables are built around the new mean, BUILD_STEP entries per write, while the old
+ * ones (or the exact scan, the first time) keep answering. Centred on the first few thousand alarms of a
+ * service for good, they would cut its later ones unevenly, and recall would fall as it grew.
+ */
+class Shard {
+  private readonly entries = new Map<string, Entry>();
+  private readonly bySlot: Array<Entry | undefined> = [];
+  private readonly free: number[] = [];
+  private readonly packed = new PackedVectors();
+  private lsh: LshTables | undefined;
+  private building: { lsh: LshTables; todo: number[]; size: number } | undefined;
+  /** Entries when the tables in use were started. */
+  private builtFor = 0;
+  private scratch = new Float32Array(0);
+  /** The longest vector held: a shorter query is zero-padded to it rather than read out of bounds. */
+  private dims = 0;
+
+  constructor(private readonly service: string, private readonly status: string) {}
+
+  /** Whether an entry with this metadata belongs here. */
+  fits(m: VectorMetadata) { return serviceOf(m) === this.service && statusOf(m) === this.status; }
+
+  get(id: string) { return this.entries.get(id); }
+
+  /** The stored vector, unpacked. */
+  vector(e: Entry) { return this.packed.unpack(e.slot, this.dims); }
+
+  /** `build`: take a step in building tables; a load passes false and builds them whole at the end. */
+  put(id: string, vector: Float32Array, metadata: VectorMetadata, build = true) {
+    this.remove(id);
+    const slot = this.free.pop() ?? this.bySlot.length;
+    const entry: Entry = { id, metadata, slot };
+    this.entries.set(id, entry);
+    this.bySlot[slot] = entry;
+    this.packed.set(slot, vector);
+    this.dims = Math.max(this.dims, vector.length);
+    this.lsh?.add(slot, vector);
+    this.building?.lsh.add(slot, vector);
+    if (build) this.build(BUILD_STEP);
+  }
+
+  /** Starts new tables if the shard has doubled since the last ones, and hashes up to `step` entries into them. */
+  build(step: number) {
+    const size = this.entries.size;
+    if (!this.building && size > EXACT_SCAN_LIMIT && size >= 2 * this.builtFor) {
+      const todo = [...this.entries.values()].map((e) => e.slot);
+      this.building = { lsh: new LshTables(this.dims, this.packed.mean(this.dims, size)), todo, size };
+    }
+    const b = this.building;
+    if (!b) return;
+    if (this.scratch.length !== this.dims) this.scratch = new Float32Array(this.dims);
+    // A slot freed meanwhile is skipped; one reused was added already, and adding again is harmless.
+    for (let k = 0; k < step && b.todo.length; k++) {
+      const slot = b.todo.pop()!;
+      if (this.bySlot[slot]) b.lsh.add(slot, this.packed.unpackInto(slot, this.scratch));
+    }
+    if (b.todo.length) return;
+    this.lsh = b.lsh;
+    this.builtFor = b.size;
+    this.building = undefined;
+  }
+
+  remove(id: string) {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    this.bySlot[entry.slot] = undefined;
+    this.free.push(entry.slot);
+    this.packed.clear(entry.slot);
+    this.lsh?.remove(entry.slot);
+    this.building?.lsh.remove(entry.slot);
+  }
+
+  search(query: Float32Array, top: TopK) {
+    let q = query;
+    if (q.length < this.dims) { q = new Float32Array(this.dims); q.set(query); }
+    // Filters are checked only for a score that would make the cut: most candidates never pay for the metadata lookup.
+    const consider = (slot: number) => {
+      const score = this.packed.dot(slot, q);
+      if (top.wants(score)) top.offer(score, this.bySlot[slot]!);
+    };
+    if (!this.lsh) {
+      for (const e of this.entries.values()) consider(e.slot);
+      return;
+    }
+    const slots = this.lsh.candidates(q);
+    const kept = Math.min(KEEP, slots.length);
+    for (let i = 0; i < kept; i++) consider(slots[i]);
+    if (!top.rejected) return;
+    // A filter on a field the shards are not split by turned entries away: its matches may be few among the
+    // nearest, so look further, and check it before scoring, since most of what is found now fails it.
+    for (const slot of this.lsh.candidates(q, WIDE, Infinity)) {
+      const e = this.bySlot[slot]!;
+      if (top.passes(e) && !top.holds(e)) consider(slot);
     }
   }
 }
 
-const byScore = (a: VectorMatch, b: VectorMatch) => b.score - a.score;
+/** The best `k` entries passing the filter, best first; ties keep the entry seen first. */
+class TopK {
+  private readonly scores: number[] = [];
+  private readonly entries: Entry[] = [];
+  /** Entries that scored high enough but failed the filter. */
+  rejected = 0;
 
-/** Vectors are L2-normalised by every embedder, so the dot product is the cosine. */
-const dot = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-};
+  constructor(private readonly k: number, private readonly filters: Array<[string, string]>) {}
+
+  wants(score: number) { return this.scores.length < this.k || score > this.scores[this.scores.length - 1]; }
+
+  passes(e: Entry) {
+    for (const [key, value] of this.filters) if (e.metadata[key] !== value) return false;
+    return true;
+  }
+
+  holds(e: Entry) { return this.entries.includes(e); }
+
+  offer(score: number, e: Entry) {
+    if (!this.passes(e)) { this.rejected++; return; }
+    let i = Math.min(this.scores.length, this.k - 1);
+    if (this.scores.length < this.k) { this.scores.push(score); this.entries.push(e); }
+    for (; i > 0 && this.scores[i - 1] < score; i--) { this.scores[i] = this.scores[i - 1]; this.entries[i] = this.entries[i - 1]; }
+    this.scores[i] = score;
+    this.entries[i] = e;
+  }
+
+  matches(): VectorMatch[] { return this.entries.map((e, i) => ({ id: e.id, score: this.scores[i], metadata: e.metadata })); }
+}
+
+/**
+ * Every vector's non-zero components, packed end to end in two typed arrays (compressed sparse rows).
+ * Scoring a candidate then reads a few hundred contiguous bytes instead of chasing a 2 KB Float32Array
+ * somewhere in the heap, and skips the ~90% zeros of a hashed text vector: a decision scores thousands
+ * of candidates, and memory stalls, not arithmetic, were most of their cost. Exact, like the floats it copies.
+ */
+class PackedVectors {
+  private start = new Int32Array(1024);
+  private length = new Int32Array(1024);
+  private index = new Uint16Array(16384);
+  private value = new Float32Array(16384);
+  private end = 0;
+  private live = 0;
+  /** Per dimension, the sum over the vectors held: their mean centres the LSH tables. */
+  private sum = new Float64Array(0);
+
+  set(slot: number, v: Float32Array) {
+    if (v.length > 0x10000) throw new Error(`vectors of ${v.length} dimensions are more than the index packs`);
+    let n = 0;
+    for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
+    this.clear(slot);
+    this.reserve(slot, n);
+    let at = this.end;
+    this.start[slot] = at;
+    this.length[slot] = n;
+    if (this.sum.length < v.length) { const sum = new Float64Array(v.length); sum.set(this.sum); this.sum = sum; }
+    for (let i = 0; i < v.length; i++) if (v[i] !== 0) { this.index[at] = i; this.value[at++] = v[i]; this.sum[i] += v[i]; }
+    this.end = at;
+    this.live += n;
+  }
+
+  clear(slot: number) {
+    if (slot >= this.length.length) return;
+    for (let j = this.start[slot], end = j + this.length[slot]; j < end; j++) this.sum[this.index[j]] -= this.value[j];
+    this.live -= this.length[slot];
+    this.length[slot] = 0;
+  }
+
+  unpack(slot: number, dims: number) { return this.unpackInto(slot, new Float32Array(dims)); }
+
+  unpackInto(slot: number, v: Float32Array) {
+    v.fill(0);
+    for (let j = this.start[slot], end = j + this.length[slot]; j < end; j++) v[this.index[j]] = this.value[j];
+    return v;
+  }
+
+  /** The mean of the `count` vectors held. */
+  mean(dims: number, count: number) {
+    const m = new Float32Array(dims);
+    for (let i = 0; i < Math.min(dims, this.sum.length); i++) m[i] = this.sum[i] / count;
+    return m;
+  }
+
+  /** Dot product with a dense query at least as long as every packed vector. */
+  dot(slot: number, q: Float32Array) {
+    const { index, value } = this;
+    let s = 0;
+    for (let j = this.start[slot], end = j + this.length[slot]; j < end; j++) s += value[j] * q[index[j]];
+    return s;
+  }
+
+  private reserve(slot: number, n: number) {
+    if (slot >= this.start.length) {
+      const cap = Math.max(this.start.length * 2, slot + 1);
+      this.start = grown(this.start, new Int32Array(cap));
+      this.length = grown(this.length, new Int32Array(cap));
+    }
+    if (this.end + n <= this.value.length) return;
+    // Cleared rows leave holes; squeeze them out before growing, and grow so that compaction stays amortised.
+    const cap = Math.max(16384, 2 * (this.live + n));
+    const index = new Uint16Array(cap);
+    const value = new Float32Array(cap);
+    let at = 0;
+    for (let s = 0; s < this.start.length; s++) {
+      const len = this.length[s];
+      if (!len) continue;
+      const from = this.start[s];
+      index.set(this.index.subarray(from, from + len), at);
+      value.set(this.value.subarray(from, from + len), at);
+      this.start[s] = at;
+      at += len;
+    }
+    this.index = index;
+    this.value = value;
+    this.end = at;
+  }
+}
+
+const grown = <A extends Int32Array>(from: A, to: A) => { to.set(from); return to; };
