@@ -12,3 +12,4 @@ export * from "./plans";
 export * from "./json-depth";
 export * from "./source-attributes";
 export { stem } from "./stem";
+export { setRecent } from "./recent";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Embedder, EmbedderThresholds } from "@ir/core";
+import { setRecent, type Embedder, type EmbedderThresholds } from "@ir/core";
 import type OpenAI from "openai";
 import type { DynamoTable } from "../dynamo-table";
 import { pk, sk, ttlIn } from "../table";
@@ -101,9 +101,6 @@ export class OpenAiEmbedder implements Embedder {
   }
 
   private remember(hash: string, vector: Float32Array) {
-    // Insertion order makes a Map an LRU when hits are re-inserted.
-    this.memory.delete(hash);
-    this.memory.set(hash, vector);
-    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+    setRecent(this.memory, hash, vector, MEMORY_ENTRIES);
   }
 }
