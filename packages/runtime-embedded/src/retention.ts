@@ -7,23 +7,30 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Rows deleted per transaction: the pump shares the store, so a large purge goes in small bites. */
 const CHUNK = 500;
+/** Rows examined per read: the scan yields to requests between pages instead of holding the event loop. */
+const SCAN = 2000;
 /** The first purge after start-up: soon enough that a server restarted more often than hourly still purges. */
 const FIRST_RUN_MS = 60_000;
 
 export interface RetentionReport { tenants: number; incidents: number; alarms: number; idempotency: number; audit: number; dead_letters: number }
 
-interface Purge { name: Exclude<keyof RetentionReport, "tenants" | "incidents">; sql: string }
-
 /**
- * Rows that age out by one timestamp, deleted a chunk at a time by primary key (the tables are WITHOUT
- * ROWID or keyed by seq). Timestamps are all `toISOString()` output, so text order is time order.
+ * A table whose rows age out: `aged` is true for a row past @cutoff. No index serves these conditions
+ * (one would cost every alarm an extra write), so the purge walks the table by key a page at a time.
  */
-const AGED: Purge[] = [
-  { name: "alarms", sql: "DELETE FROM alarms WHERE tenant_id = @tenant AND alarm_id IN (SELECT alarm_id FROM alarms WHERE tenant_id = @tenant AND received_at < @cutoff LIMIT @limit)" },
-  { name: "idempotency", sql: "DELETE FROM idempotency WHERE tenant_id = @tenant AND key IN (SELECT key FROM idempotency WHERE tenant_id = @tenant AND created_at < @cutoff LIMIT @limit)" },
-  { name: "audit", sql: "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE tenant_id = @tenant AND json_extract(doc, '$.at') < @cutoff LIMIT @limit)" },
-  { name: "dead_letters", sql: "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE tenant_id = @tenant AND failed_at < @cutoff LIMIT @limit)" },
+interface Aged { table: string; key: string; aged: string }
+
+const INCIDENTS: Aged = {
+  table: "incidents", key: "incident_id",
+  aged: "(status = 'RESOLVED' AND json_extract(doc, '$.resolved_at') < @cutoff) OR (status = 'OPEN' AND json_extract(doc, '$.last_seen') < @cutoff)",
+};
+const AGED: Array<Aged & { name: Exclude<keyof RetentionReport, "tenants" | "incidents"> }> = [
+  { name: "alarms", table: "alarms", key: "alarm_id", aged: "received_at < @cutoff" },
+  { name: "idempotency", table: "idempotency", key: "key", aged: "created_at < @cutoff" },
+  { name: "audit", table: "audit", key: "seq", aged: "json_extract(doc, '$.at') < @cutoff" },
+  { name: "dead_letters", table: "dead_letters", key: "id", aged: "failed_at < @cutoff" },
 ];
+const IN_LIST = "IN (SELECT value FROM json_each(@keys))";
 
 /**
  * Retention (DESIGN §5 plans): a tenant's incidents and alarms older than its plan's retention are purged.
@@ -77,7 +84,7 @@ export class RetentionJob {
       const cutoff = new Date(now.getTime() - retentionDaysOf(tenant) * DAY_MS).toISOString();
       const before = report.incidents + report.alarms + report.idempotency + report.audit + report.dead_letters;
       report.incidents += await this.purgeIncidents(tenant.tenant_id, cutoff);
-      for (const p of AGED) report[p.name] += await this.chunked(p.sql, tenant.tenant_id, cutoff);
+      for (const t of AGED) report[t.name] += await this.purgeAged(t, tenant.tenant_id, cutoff);
       if (report.incidents + report.alarms + report.idempotency + report.audit + report.dead_letters > before) report.tenants++;
     }
     if (report.tenants) this.log.info({ ...report }, "retention purge");
@@ -87,34 +94,46 @@ export class RetentionJob {
   private async purgeIncidents(tenantId: string, cutoff: string): Promise<number> {
     const ns = tenantNamespace(tenantId);
     let total = 0;
-    for (;;) {
-      const n = await this.writer.exclusive(async () => {
-        const ids = (this.db.prepare(`
-          SELECT incident_id FROM incidents WHERE tenant_id = @tenant AND (
-            (status = 'RESOLVED' AND json_extract(doc, '$.resolved_at') < @cutoff) OR (status = 'OPEN' AND json_extract(doc, '$.last_seen') < @cutoff))
-          LIMIT @limit`).all({ tenant: tenantId, cutoff, limit: CHUNK }) as Array<{ incident_id: string }>).map((r) => r.incident_id);
+    for await (const candidates of this.agedKeys(INCIDENTS, tenantId, cutoff)) {
+      total += await this.writer.exclusive(async () => {
+        // Checked again inside the transaction: an incident may have recurred since the scan read it.
+        const ids = (this.db.prepare(`SELECT incident_id FROM incidents WHERE tenant_id = @tenant AND incident_id ${IN_LIST} AND (${INCIDENTS.aged})`)
+          .all({ tenant: tenantId, cutoff, keys: JSON.stringify(candidates) }) as Array<{ incident_id: string }>).map((r) => r.incident_id);
         if (!ids.length) return 0;
-        const list = JSON.stringify(ids);
-        const inList = "IN (SELECT value FROM json_each(@ids))";
-        this.db.prepare(`DELETE FROM fingerprints WHERE tenant_id = @tenant AND incident_id ${inList}`).run({ tenant: tenantId, ids: list });
-        this.db.prepare(`DELETE FROM source_keys WHERE tenant_id = @tenant AND incident_id ${inList}`).run({ tenant: tenantId, ids: list });
-        this.db.prepare(`DELETE FROM kv WHERE tenant_id = @tenant AND key ${inList}`).run({ tenant: tenantId, ids: JSON.stringify(ids.map(notifyStateKey)) });
-        this.db.prepare(`DELETE FROM incidents WHERE tenant_id = @tenant AND incident_id ${inList}`).run({ tenant: tenantId, ids: list });
+        const keys = JSON.stringify(ids);
+        this.db.prepare(`DELETE FROM fingerprints WHERE tenant_id = @tenant AND incident_id ${IN_LIST}`).run({ tenant: tenantId, keys });
+        this.db.prepare(`DELETE FROM source_keys WHERE tenant_id = @tenant AND incident_id ${IN_LIST}`).run({ tenant: tenantId, keys });
+        this.db.prepare(`DELETE FROM kv WHERE tenant_id = @tenant AND key ${IN_LIST}`).run({ tenant: tenantId, keys: JSON.stringify(ids.map(notifyStateKey)) });
+        this.db.prepare(`DELETE FROM incidents WHERE tenant_id = @tenant AND incident_id ${IN_LIST}`).run({ tenant: tenantId, keys });
         await this.vectors.delete(ns, ids);
         this.writer.afterCommit(this.purged);
         return ids.length;
       });
-      total += n;
-      if (n < CHUNK) return total;
     }
+    return total;
   }
 
-  private async chunked(sql: string, tenantId: string, cutoff: string): Promise<number> {
+  private async purgeAged(t: Aged, tenantId: string, cutoff: string): Promise<number> {
     let total = 0;
+    for await (const keys of this.agedKeys(t, tenantId, cutoff)) {
+      total += await this.writer.exclusive(() => this.db.prepare(`DELETE FROM ${t.table} WHERE tenant_id = @tenant AND ${t.key} ${IN_LIST} AND (${t.aged})`)
+        .run({ tenant: tenantId, cutoff, keys: JSON.stringify(keys) }).changes);
+    }
+    return total;
+  }
+
+  /** Keys of aged rows in chunks of at most CHUNK, read a page of SCAN rows at a time, outside any transaction. */
+  private async *agedKeys(t: Aged, tenantId: string, cutoff: string): AsyncGenerator<Array<string | number>> {
+    let after: string | number | null = null;
+    let found: Array<string | number> = [];
     for (;;) {
-      const n = await this.writer.exclusive(() => this.db.prepare(sql).run({ tenant: tenantId, cutoff, limit: CHUNK }).changes);
-      total += n;
-      if (n < CHUNK) return total;
+      const page = this.db.prepare(`SELECT ${t.key} AS k, (${t.aged}) AS old FROM ${t.table} WHERE tenant_id = @tenant ${after === null ? "" : `AND ${t.key} > @after`} ORDER BY ${t.key} LIMIT ${SCAN}`);
+      const rows = (after === null ? page.all({ tenant: tenantId, cutoff }) : page.all({ tenant: tenantId, cutoff, after })) as Array<{ k: string | number; old: number }>;
+      for (const r of rows) if (r.old) found.push(r.k);
+      while (found.length >= CHUNK || (rows.length < SCAN && found.length)) { yield found.slice(0, CHUNK); found = found.slice(CHUNK); }
+      if (rows.length < SCAN) return;
+      after = rows[rows.length - 1].k;
+      await new Promise((r) => setImmediate(r));
     }
   }
 }

@@ -39,7 +39,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
   const { db, log, dataDir, host, port, ports, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
   pump = new Pump(queue, writer, ports, HANDLERS);
-  const checkpointer = new Checkpointer(join(dataDir, DB_FILE));
+  const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold());
   await writer.exclusive(() => seedGlobalRunbooks(ports));
   const retention = new RetentionJob(db, writer, ports.vectors, { now: () => ports.clock.now() }, log, dropCaches).start();
 

@@ -36,6 +36,9 @@ export class Writer {
     return this.tx.exclusive(() => this.inTx.run(true, fn));
   }
 
+  /** The store to oneself between transactions (the checkpointer restarting the WAL); see Tx.hold. */
+  hold(): Promise<() => void> { return this.tx.hold(); }
+
   savepoint<T>(fn: () => Promise<T> | T): Promise<T> { return this.tx.savepoint(fn); }
 
   /**
