@@ -22,7 +22,10 @@ export class SqliteIncidents implements IncidentStore {
       this.remember(key, i);
     }));
     this.getStmt = db.prepare("SELECT doc FROM incidents WHERE tenant_id = ? AND incident_id = ?");
-    this.putStmt = db.prepare("INSERT OR REPLACE INTO incidents (tenant_id, incident_id, status, service, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)");
+    // An upsert, not INSERT OR REPLACE: REPLACE deletes the row and inserts it under a new rowid, so every
+    // recurrence rewrote the old page (zeroed, with secure_delete), a new page and both index entries.
+    this.putStmt = db.prepare(`INSERT INTO incidents (tenant_id, incident_id, status, service, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (tenant_id, incident_id) DO UPDATE SET status = excluded.status, service = excluded.service, doc = excluded.doc`);
     this.fpGet = db.prepare("SELECT incident_id FROM fingerprints WHERE tenant_id = ? AND service = ? AND fingerprint = ?");
     this.fpPut = db.prepare("INSERT OR REPLACE INTO fingerprints (tenant_id, service, fingerprint, incident_id) VALUES (?, ?, ?, ?)");
   }
