@@ -11,15 +11,22 @@ export const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
 });
 
-/** Resident set of a process in MB, from the kernel's own accounting. */
-export const rssMb = (pid: number): number => {
+/** A line of /proc/<pid>/status in MB; NaN once the process is gone (the caller reports how it ended). */
+const statusMb = (pid: number, field: string): number => {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
-    return NaN; // the process is gone; the caller reports how it ended
+    return NaN;
   }
 };
+/** Resident set of a process in MB, from the kernel's own accounting. */
+export const rssMb = (pid: number): number => statusMb(pid, "VmRSS");
+/**
+ * The anonymous part of it: heaps and native allocations. The rest is mapped files (the node binary, the
+ * WAL index), which the kernel can drop and which grow with the data, not with a leak.
+ */
+export const anonRssMb = (pid: number): number => statusMb(pid, "RssAnon");
 
 export interface EmbeddedProcess {
   url: string;
