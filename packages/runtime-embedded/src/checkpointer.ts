@@ -20,11 +20,15 @@ const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.module);
 const db = new Database(workerData.file);
-db.pragma("busy_timeout = 5000");
+// RESTART waits for readers while the writer is held: a reader that stays (another process holding a read
+// transaction) must cost the pipeline a short pause, then attempts further and further apart.
+db.pragma("busy_timeout = " + workerData.readerWaitMs);
 const frameBytes = db.pragma("page_size", { simple: true }) + 24;
 let holding = false;
+let backoffMs = 0;
+let notBefore = 0;
 const tick = () => {
-  if (holding) return;
+  if (holding || Date.now() < notBefore) return;
   try {
     const [r] = db.pragma("wal_checkpoint(PASSIVE)");
     if (r.log * frameBytes > workerData.restartBytes) { holding = true; parentPort.postMessage("hold"); }
@@ -33,12 +37,16 @@ const tick = () => {
 const timer = setInterval(tick, workerData.everyMs);
 parentPort.on("message", (m) => {
   if (m === "held") {
-    try { db.pragma("wal_checkpoint(RESTART)"); } catch {}
+    let busy = 1;
+    try { busy = db.pragma("wal_checkpoint(RESTART)")[0].busy; } catch {}
     holding = false;
     parentPort.postMessage("release");
+    backoffMs = busy ? Math.min(Math.max(2 * backoffMs, 10000), 300000) : 0;
+    notBefore = Date.now() + backoffMs;
     return;
   }
   clearInterval(timer);
+  db.pragma("busy_timeout = 5000");
   try { db.pragma("wal_checkpoint(TRUNCATE)"); } catch {}
   db.close();
   parentPort.close();
@@ -48,9 +56,10 @@ parentPort.on("message", (m) => {
 export class Checkpointer {
   private readonly worker: Worker;
   private release: (() => void) | null = null;
-  constructor(file: string, hold: () => Promise<() => void>, everyMs = 1000, restartBytes = WAL_RESTART_BYTES) {
+  constructor(file: string, hold: () => Promise<() => void>, o: { everyMs?: number; restartBytes?: number; readerWaitMs?: number } = {}) {
     const module = createRequire(import.meta.url).resolve("better-sqlite3");
-    this.worker = new Worker(WORKER, { eval: true, workerData: { file, module, everyMs, restartBytes } });
+    const workerData = { file, module, everyMs: o.everyMs ?? 1000, restartBytes: o.restartBytes ?? WAL_RESTART_BYTES, readerWaitMs: o.readerWaitMs ?? 200 };
+    this.worker = new Worker(WORKER, { eval: true, workerData });
     this.worker.on("message", (m) => {
       if (m === "hold") void hold().then((release) => { this.release = release; this.worker.postMessage("held"); });
       else this.releaseWriter();

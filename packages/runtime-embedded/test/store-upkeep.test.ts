@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { Checkpointer } from "../src/checkpointer";
 import { DB_FILE } from "../src/db";
@@ -21,7 +22,7 @@ describe("store upkeep under load", () => {
 
   it("keeps the WAL bounded while commits never pause, by holding the writer for a RESTART", async () => {
     const { dir, db, writer } = open();
-    const checkpointer = new Checkpointer(join(dir, DB_FILE), () => writer.hold(), 20, 2 * 1024 * 1024);
+    const checkpointer = new Checkpointer(join(dir, DB_FILE), () => writer.hold(), { everyMs: 20, restartBytes: 2 * 1024 * 1024 });
     const row = "x".repeat(3000);
     const wal = () => statSync(join(dir, `${DB_FILE}-wal`)).size;
     await new Promise((r) => setTimeout(r, 500)); // the worker thread starts
@@ -43,6 +44,33 @@ describe("store upkeep under load", () => {
     // restarted past 2 MB, it peaked at 4-5 MB.
     expect(written).toBeGreaterThan(100 * 1024 * 1024);
     expect(peak).toBeLessThan(12 * 1024 * 1024);
+  });
+
+  it("gives up on a RESTART that a lingering reader blocks, after a short pause of the writer", async () => {
+    const { dir, db, writer } = open();
+    const checkpointer = new Checkpointer(join(dir, DB_FILE), () => writer.hold(), { everyMs: 20, restartBytes: 1024 * 1024 });
+    // Another connection (as a second process or an sqlite3 shell would) holding a read transaction open.
+    const reader = new Database(join(dir, DB_FILE));
+    reader.prepare("BEGIN").run();
+    reader.prepare("SELECT count(*) FROM kv").get();
+    await new Promise((r) => setTimeout(r, 500));
+    const row = "x".repeat(3000);
+    let slowest = 0;
+    const until = Date.now() + 3000;
+    for (let i = 0; Date.now() < until; i++) {
+      const t0 = Date.now();
+      await writer.exclusive(() => {
+        for (let j = 0; j < 100; j++) db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, `k${(i * 100 + j) % 5000}`, row);
+      });
+      slowest = Math.max(slowest, Date.now() - t0);
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    reader.prepare("COMMIT").run();
+    reader.close();
+    await checkpointer.stop();
+    db.close();
+    // Waiting out the reader with the store's usual 5 s busy timeout would hold every write that long.
+    expect(slowest).toBeLessThan(1000);
   });
 
   it("purges aged rows spread over many scan pages, and only those", async () => {
