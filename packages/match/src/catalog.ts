@@ -1,4 +1,5 @@
-import { GLOBAL_TENANT, type Ports, type Runbook, type Tenant } from "@ir/core";
+import { createHash } from "node:crypto";
+import { GLOBAL_TENANT, setRecent, type Embedder, type Ports, type Runbook, type Tenant } from "@ir/core";
 import { RunbookIndex } from "./rank-runbooks";
 import { loadStats } from "./learning";
 
@@ -8,6 +9,26 @@ interface Catalog { index: RunbookIndex; byId: Map<string, Runbook>; loadedAt: n
 const cache = new Map<string, Catalog>();
 /** On AWS other containers change runbooks too; a short TTL bounds how stale a warm container can be. */
 const TTL_MS = 60_000;
+
+/**
+ * Runbook vectors by text, per embedder, kept across rebuilds: each TTL every warm container rebuilds its
+ * catalogs, and only runbooks whose text changed need embedding again. With OpenAI each embedding is paid
+ * for; offline, embedding 55 runbooks held the event loop for 15-50 ms once a minute.
+ */
+const vectorsOf = new WeakMap<Embedder, Map<string, Float32Array>>();
+const VECTORS_KEPT = 10_000;
+
+async function embedRunbooks(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+  let known = vectorsOf.get(embedder);
+  if (!known) vectorsOf.set(embedder, (known = new Map()));
+  const keys = texts.map((t) => createHash("sha256").update(t).digest("base64"));
+  const missing = texts.flatMap((_, i) => (known.has(keys[i]) ? [] : [i]));
+  const fresh = missing.length ? await embedder.embed(missing.map((i) => texts[i])) : [];
+  missing.forEach((i, j) => known.set(keys[i], fresh[j]));
+  const out = keys.map((k) => known.get(k)!);
+  keys.forEach((k, i) => setRecent(known, k, out[i], VECTORS_KEPT));
+  return out;
+}
 
 export const invalidateCatalog = (tenantId?: string) => (tenantId ? cache.delete(tenantId) : cache.clear());
 
@@ -31,7 +52,7 @@ export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Cata
   const global = tenant.settings.global_runbooks ? await allRunbooks(ports, GLOBAL_TENANT) : [];
   const runbooks = [...own, ...global];
   const stats = await loadStats(ports, tenant.tenant_id);
-  const vectors = runbooks.length ? await ports.embedder.embed(runbooks.map(runbookText)) : [];
+  const vectors = runbooks.length ? await embedRunbooks(ports.embedder, runbooks.map(runbookText)) : [];
   const index = new RunbookIndex(runbooks.map((r, i) => ({
     runbook_id: r.runbook_id, title: r.title, content: r.content, tags: r.tags, vector: vectors[i],
     // A tenant's own runbook beats a generic global one on a tie: it was written for this system.
