@@ -9,8 +9,9 @@
  * The AWS SDK v3 clients are bundled by default: the runtime's copy changes under us (version drift,
  * occasional breaking defaults), a bundled one is what was tested, and esbuild keeps only what is used.
  * `--external-aws-sdk` leaves `@aws-sdk/*` to the Lambda runtime for a smaller zip.
- * Pinecone and OpenAI are imported lazily, so code splitting puts them in chunks loaded on first use:
- * `index.mjs` is what every cold start parses, the chunks only what a stage actually calls.
+ * Pinecone, OpenAI and each AWS service (src/sdk/*, see LazyClient) are imported lazily, so code splitting
+ * puts them in chunks loaded on first use: `index.mjs` is what every cold start parses, the chunks only
+ * what a stage actually calls (the "first call" column times the ones its first invocation needs).
  * Sources import zod as a namespace (`import * as z from "zod"`): esbuild can shake that, while
  * `import { z }` binds a re-exported object and pulled all of zod (188 KB) into every handler.
  */
@@ -19,7 +20,8 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSyn
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { analyzeMetafile, build, type Metafile, type Plugin } from "esbuild";
+import { analyzeMetafile, build, type Metafile } from "esbuild";
+import esbuildPlugins, { MAIN_FIELDS } from "../esbuild.mjs";
 import { STAGE_NAMES } from "@ir/core";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -43,39 +45,6 @@ const DUMMY_ENV: Record<string, string> = {
   IR_ADMIN_KEY: "0123456789abcdef0123", IR_PUBLIC_URL: "https://ir.example.com",
 };
 
-/**
- * zod's namespace export (`z`) drags in every error-message locale (~300 KB minified) although only
- * English is ever configured; this keeps `z.locales` to `en`, which is all the code uses.
- */
-const zodEnglishOnly: Plugin = {
-  name: "zod-english-only",
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${"/node_modules/zod/"}`) ? { path: join(dirname(args.importer), "..", "locales", "en.js"), namespace: "zod-locales" } : undefined);
-    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
-
-/**
- * pino requires its transport module (worker threads, thread-stream, atomic-sleep) at load even when no
- * transport is configured, and the handlers never configure one (adapters/logger.ts writes to stdout).
- * The stub keeps `pino.transport` failing loudly should anyone ask for one in a Lambda.
- */
-const pinoWithoutTransports: Plugin = {
-  name: "pino-without-transports",
-  setup(b) {
-    b.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, (args) =>
-      args.importer.includes("/node_modules/pino/") ? { path: "pino-transport", namespace: "pino-stub" } : undefined);
-    b.onLoad({ filter: /.*/, namespace: "pino-stub" }, () => ({
-      contents: 'module.exports = () => { throw new Error("pino transports are not bundled into the Lambda handlers"); };',
-      loader: "js",
-    }));
-  },
-};
-
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const filesUnder = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
 
@@ -91,11 +60,20 @@ const coldImportMs = (file: string, then: string[] = []): number => {
  * What a handler's first invocation imports on its common path besides index.mjs: the chunks of the
  * clients it creates on first use (the SDK's credential chain reads the environment on the first call).
  * Timing index.mjs with them keeps the cold import figure honest about work merely moved to the first batch.
+ * The AWS services (src/sdk/*, see LazyClient) are the ones each handler calls while processing one alarm:
+ * every stage reads DynamoDB and publishes its outputs to EventBridge, the stages that read or write an
+ * incident also use S3; the API's first call is taken to be an alarm report (auth, usage and publish);
+ * the retention worker sweeps the DLQs (SQS) before it purges (DynamoDB, S3).
  */
+const SDK = { dynamodb: "src/sdk/dynamodb.ts", eventbridge: "src/sdk/eventbridge.ts", s3: "src/sdk/s3.ts", sqs: "src/sdk/sqs.ts" };
 const FIRST_CALL: Record<string, string[]> = {
-  embed: ["openai"],
-  match: ["@pinecone-database/pinecone"],
-  enrich: ["@pinecone-database/pinecone", "openai"],
+  ingest: [SDK.dynamodb, SDK.eventbridge],
+  embed: [SDK.dynamodb, SDK.eventbridge, "openai"],
+  match: [SDK.dynamodb, SDK.s3, SDK.eventbridge, "@pinecone-database/pinecone"],
+  enrich: [SDK.dynamodb, SDK.s3, SDK.eventbridge, "@pinecone-database/pinecone", "openai"],
+  notify: [SDK.dynamodb, SDK.s3, SDK.eventbridge],
+  http: [SDK.dynamodb, SDK.eventbridge],
+  retention: [SDK.sqs, SDK.dynamodb, SDK.s3],
 };
 const firstCallModules = (name: string) => [...(externalSdk ? [] : ["@aws-sdk/credential-provider-env"]), ...(FIRST_CALL[name] ?? [])];
 
@@ -110,8 +88,9 @@ const chunksOf = (meta: Metafile, index: string) => {
     for (const i of byPath.get(path)?.imports ?? []) if (i.kind === "import-statement" && byPath.has(join(process.cwd(), i.path))) visit(join(process.cwd(), i.path));
   };
   visit(index);
+  // `module` is a package name or one of this package's own files (src/...).
   const lazyChunk = (module: string) => {
-    const hit = outputs.find((o) => o.entryPoint?.includes(`node_modules/${module}/`));
+    const hit = outputs.find((o) => o.entryPoint?.includes(module.startsWith("src/") ? `runtime-aws/${module}` : `node_modules/${module}/`));
     if (!hit) throw new Error(`${module} is not a lazily loaded chunk of ${index}`);
     return hit.path;
   };
@@ -138,9 +117,9 @@ for (const name of HANDLERS) {
     legalComments: "none",
     // Read at deploy time by scripts/seed-global-runbooks.ts, never by a handler.
     external: externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
-    // Prefer packages' ES module builds: they tree-shake, the CommonJS ones (the default on node) do not.
-    mainFields: ["module", "main"],
-    plugins: [zodEnglishOnly, pinoWithoutTransports],
+    // The same choices the SST stack deploys with (../esbuild.mjs).
+    mainFields: MAIN_FIELDS,
+    plugins: esbuildPlugins,
     logLevel: "error",
     metafile: true,
   });

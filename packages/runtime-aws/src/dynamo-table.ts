@@ -1,7 +1,5 @@
-import {
-  BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
-  type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import type { QueryCommandInput, ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { DynamoLazy } from "./clients";
 
 export type Item = Record<string, unknown>;
 export interface Key { pk: string; sk: string }
@@ -12,18 +10,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The few table operations the adapters share, bound to one table name. Batch calls retry their
- * unprocessed items (DynamoDB returns them under throttling instead of failing the call).
+ * unprocessed items (DynamoDB returns them under throttling instead of failing the call). The SDK and its
+ * commands are loaded by the first operation (see LazyClient), not when a handler module is imported.
  */
 export class DynamoTable {
-  constructor(readonly client: DynamoDBDocumentClient, readonly name: string) {}
+  constructor(readonly client: DynamoLazy, readonly name: string) {}
 
   async get(key: Key, consistent = true): Promise<Item | undefined> {
-    const out = await this.client.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: consistent }));
+    const { sdk, client } = await this.client.use();
+    const out = await client.send(new sdk.GetCommand({ TableName: this.name, Key: key, ConsistentRead: consistent }));
     return out.Item;
   }
 
   async put(item: Item & Key, condition?: { expression: string; names?: Record<string, string>; values?: Item }) {
-    await this.client.send(new PutCommand({
+    const { sdk, client } = await this.client.use();
+    await client.send(new sdk.PutCommand({
       TableName: this.name,
       Item: item,
       ConditionExpression: condition?.expression,
@@ -33,7 +34,8 @@ export class DynamoTable {
   }
 
   async update(key: Key, expression: string, opts: { condition?: string; names?: Record<string, string>; values?: Item; returnNew?: boolean } = {}) {
-    const out = await this.client.send(new UpdateCommand({
+    const { sdk, client } = await this.client.use();
+    const out = await client.send(new sdk.UpdateCommand({
       TableName: this.name,
       Key: key,
       UpdateExpression: expression,
@@ -46,7 +48,8 @@ export class DynamoTable {
   }
 
   async delete(key: Key, condition?: { expression: string; names?: Record<string, string>; values?: Item }) {
-    await this.client.send(new DeleteCommand({
+    const { sdk, client } = await this.client.use();
+    await client.send(new sdk.DeleteCommand({
       TableName: this.name,
       Key: key,
       ConditionExpression: condition?.expression,
@@ -56,7 +59,8 @@ export class DynamoTable {
   }
 
   async query(input: Omit<QueryCommandInput, "TableName">) {
-    const out = await this.client.send(new QueryCommand({ ...input, TableName: this.name }));
+    const { sdk, client } = await this.client.use();
+    const out = await client.send(new sdk.QueryCommand({ ...input, TableName: this.name }));
     return { items: out.Items ?? [], lastKey: out.LastEvaluatedKey as Key | undefined };
   }
 
@@ -82,8 +86,9 @@ export class DynamoTable {
   async scanAll(input: Omit<ScanCommandInput, "TableName" | "ExclusiveStartKey">): Promise<Item[]> {
     const items: Item[] = [];
     let start: Record<string, unknown> | undefined;
+    const { sdk, client } = await this.client.use();
     do {
-      const out = await this.client.send(new ScanCommand({ ...input, TableName: this.name, ExclusiveStartKey: start }));
+      const out = await client.send(new sdk.ScanCommand({ ...input, TableName: this.name, ExclusiveStartKey: start }));
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -92,10 +97,11 @@ export class DynamoTable {
 
   async batchGet(keys: Key[], consistent = true): Promise<Item[]> {
     const found: Item[] = [];
+    const { sdk, client } = await this.client.use();
     for (let i = 0; i < keys.length; i += BATCH_GET) {
       let pending: Key[] = keys.slice(i, i + BATCH_GET);
       for (let attempt = 0; pending.length; attempt++) {
-        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: consistent } } }));
+        const out = await client.send(new sdk.BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: consistent } } }));
         found.push(...(out.Responses?.[this.name] ?? []));
         pending = (out.UnprocessedKeys?.[this.name]?.Keys ?? []) as Key[];
         if (pending.length) await sleep(Math.min(1000, 50 * 2 ** attempt));
@@ -113,10 +119,11 @@ export class DynamoTable {
   }
 
   private async batchWrite(requests: Array<Record<string, unknown>>) {
+    const { sdk, client } = await this.client.use();
     for (let i = 0; i < requests.length; i += BATCH_WRITE) {
       let pending = requests.slice(i, i + BATCH_WRITE);
       for (let attempt = 0; pending.length; attempt++) {
-        const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
+        const out = await client.send(new sdk.BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
         pending = (out.UnprocessedItems?.[this.name] ?? []) as Array<Record<string, unknown>>;
         if (pending.length) await sleep(Math.min(1000, 50 * 2 ** attempt));
       }

@@ -1,8 +1,5 @@
-import {
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
 import { tenantNamespace } from "@ir/core";
+import type { S3Lazy } from "./clients";
 
 /** Where a tenant's documents live in the bucket (DESIGN §5): the prefix is what a GDPR erase deletes. */
 export const s3Keys = {
@@ -16,13 +13,14 @@ const DELETE_BATCH = 1000;
 
 const isMissing = (err: unknown) => err instanceof Error && (err.name === "NoSuchKey" || err.name === "NotFound");
 
-/** JSON documents in one bucket, always written with server-side encryption. */
+/** JSON documents in one bucket, always written with server-side encryption. The S3 SDK loads on first use. */
 export class S3Documents {
-  constructor(readonly client: S3Client, readonly bucket: string) {}
+  constructor(readonly client: S3Lazy, readonly bucket: string) {}
 
   async get<T>(key: string): Promise<{ value: T; metadata: Record<string, string> } | null> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { sdk, client } = await this.client.use();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const text = await out.Body!.transformToString("utf8");
       return { value: JSON.parse(text) as T, metadata: out.Metadata ?? {} };
     } catch (err) {
@@ -33,7 +31,8 @@ export class S3Documents {
 
   /** `tagging` (URL query form, e.g. `retention=7d`) is what the bucket's lifecycle rules expire by; untagged objects stay. */
   async put(key: string, value: unknown, metadata?: Record<string, string>, tagging?: string) {
-    await this.client.send(new PutObjectCommand({
+    const { sdk, client } = await this.client.use();
+    await client.send(new sdk.PutObjectCommand({
       Bucket: this.bucket,
       Key: key,
       Body: JSON.stringify(value),
@@ -45,20 +44,23 @@ export class S3Documents {
   }
 
   async delete(key: string) {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    const { sdk, client } = await this.client.use();
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /** One page of keys under a prefix, in key order. */
   async listPage(prefix: string, limit: number, after?: string) {
-    const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: limit, StartAfter: after }));
+    const { sdk, client } = await this.client.use();
+    const out = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: limit, StartAfter: after }));
     return { keys: (out.Contents ?? []).map((o) => o.Key!), more: out.IsTruncated === true };
   }
 
   async countUnder(prefix: string): Promise<number> {
     let n = 0;
     let token: string | undefined;
+    const { sdk, client } = await this.client.use();
     do {
-      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const out = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       n += out.KeyCount ?? out.Contents?.length ?? 0;
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -67,8 +69,9 @@ export class S3Documents {
 
   /** Deletes the given keys, a thousand per request (missing keys are no error). */
   async deleteKeys(keys: string[]) {
+    const { sdk, client } = await this.client.use();
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const out = await this.client.send(new DeleteObjectsCommand({
+      const out = await client.send(new sdk.DeleteObjectsCommand({
         Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true },
       }));
       // DeleteObjects answers 200 with per-key errors; a key left behind would outlive its retention unseen.
@@ -79,10 +82,11 @@ export class S3Documents {
   /** Deletes every object under a prefix, a thousand keys per request. */
   async deletePrefix(prefix: string) {
     let token: string | undefined;
+    const { sdk, client } = await this.client.use();
     do {
-      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const out = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+      if (keys.length) await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
   }

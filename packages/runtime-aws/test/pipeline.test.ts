@@ -68,7 +68,7 @@ describe("end to end on the emulators", () => {
     expect(incident.recommendations.length).toBeGreaterThan(0);
 
     // S3 document at the contract path, DynamoDB fingerprint index, Pinecone vector with §5 metadata.
-    const doc = await ports.clients.s3.send(new (await import("@aws-sdk/client-s3")).GetObjectCommand({ Bucket: env.emulators.bucket, Key: `tenant_${t.tenant_id}/incidents/${incident.incident_id}.json` }));
+    const doc = await (await ports.clients.s3.use()).client.send(new (await import("@aws-sdk/client-s3")).GetObjectCommand({ Bucket: env.emulators.bucket, Key: `tenant_${t.tenant_id}/incidents/${incident.incident_id}.json` }));
     expect((JSON.parse(await doc.Body!.transformToString()) as Incident).incident_id).toBe(incident.incident_id);
     expect(await ports.incidents.findByFingerprint(t.tenant_id, "payment-processor", incident.fingerprint)).toBe(incident.incident_id);
     const vector = await waitFor("the vector in Pinecone", () => env.pinecone.visible(tenantNamespace(t.tenant_id)).get(incident.incident_id));
@@ -157,7 +157,7 @@ describe("end to end on the emulators", () => {
     expect(await ports.table.queryAll(`tenant#${t.tenant_id}`)).toEqual([]);
     expect(await ports.table.queryAll(`vec#${tenantNamespace(t.tenant_id)}`)).toEqual([]);
     const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
-    const left = await ports.clients.s3.send(new ListObjectsV2Command({ Bucket: env.emulators.bucket, Prefix: `tenant_${t.tenant_id}/` }));
+    const left = await (await ports.clients.s3.use()).client.send(new ListObjectsV2Command({ Bucket: env.emulators.bucket, Prefix: `tenant_${t.tenant_id}/` }));
     expect(left.Contents ?? []).toEqual([]);
     expect(env.pinecone.visible(tenantNamespace(t.tenant_id)).size).toBe(0);
     expect((await call("GET", "/api/v1/incidents", { headers: { "x-api-key": t.api_key } })).status).toBe(401);

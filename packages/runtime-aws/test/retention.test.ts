@@ -63,10 +63,10 @@ async function openIncident(inc: Incident) {
 }
 
 const tagsOf = async (s3Key: string) =>
-  (await ports.clients.s3.send(new GetObjectTaggingCommand({ Bucket: env.emulators.bucket, Key: s3Key }))).TagSet ?? [];
+  (await (await ports.clients.s3.use()).client.send(new GetObjectTaggingCommand({ Bucket: env.emulators.bucket, Key: s3Key }))).TagSet ?? [];
 const docExists = async (s3Key: string) => {
   try {
-    await ports.clients.s3.send(new GetObjectCommand({ Bucket: env.emulators.bucket, Key: s3Key }));
+    await (await ports.clients.s3.use()).client.send(new GetObjectCommand({ Bucket: env.emulators.bucket, Key: s3Key }));
     return true;
   } catch (err) {
     if ((err as Error).name === "NoSuchKey") return false;

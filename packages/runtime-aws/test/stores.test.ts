@@ -49,7 +49,7 @@ describe("IncidentStore on S3 + DynamoDB", () => {
   it("writes the document to tenant_<id>/incidents/<id>.json with SSE and reads it back", async () => {
     const store = aws.ports.incidents.scoped();
     await store.put(incident("ti", "inc_001"));
-    const raw = await aws.ports.clients.s3.send(new GetObjectCommand({ Bucket: aws.env.emulators.bucket, Key: "tenant_ti/incidents/inc_001.json" }));
+    const raw = await (await aws.ports.clients.s3.use()).client.send(new GetObjectCommand({ Bucket: aws.env.emulators.bucket, Key: "tenant_ti/incidents/inc_001.json" }));
     expect(JSON.parse(await raw.Body!.transformToString()).incident_id).toBe("inc_001");
     expect((await aws.ports.incidents.scoped().get("ti", "inc_001"))?.error_message).toContain("Lambda timeout");
     expect(await aws.ports.incidents.scoped().get("other", "inc_001")).toBeNull();
@@ -147,7 +147,7 @@ describe("AlarmStore on DynamoDB", () => {
     await aws.ports.alarms.putOutcome("tal", outcome("alm_out"));
     expect(await aws.ports.alarms.get("tal", "alm_out")).toEqual(outcome("alm_out"));
     const item = (await record("tal", "alm_out"))!;
-    const units = async (it: Record<string, unknown>) => (await aws.ports.table.client.send(new PutCommand({ TableName: aws.ports.table.name, Item: it, ReturnConsumedCapacity: "TOTAL" }))).ConsumedCapacity?.CapacityUnits;
+    const units = async (it: Record<string, unknown>) => (await (await aws.ports.table.client.use()).client.send(new PutCommand({ TableName: aws.ports.table.name, Item: it, ReturnConsumedCapacity: "TOTAL" }))).ConsumedCapacity?.CapacityUnits;
     expect(await units({ ...item, sk: sk.alarm("alm_as_text"), outcome: JSON.stringify(outcome("alm_out")) })).toBe(2);
     expect(await units(item)).toBe(1);
 

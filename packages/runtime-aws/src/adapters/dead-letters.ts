@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import {
-  DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand,
-  type Message, type MessageAttributeValue, type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { EventEnvelope, parseEvent, STAGES, type Bus, type DeadLetter, type DeadLetters, type EventType, type Page, type PageQuery, type StageName } from "@ir/core";
+import type { SqsLazy } from "../clients";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { pk, ttlIn } from "../table";
@@ -30,7 +28,7 @@ const deadLetterId = (failedAt: string, messageId: string) =>
  */
 export class SqsDeadLetters implements DeadLetters {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsLazy,
     private readonly table: DynamoTable,
     private readonly bus: Bus,
     private readonly queues: { ingest: string; deadLetters: Record<StageName, string> },
@@ -67,7 +65,8 @@ export class SqsDeadLetters implements DeadLetters {
     const item = await this.table.get({ pk: pk.deadLetters, sk: id });
     if (!item || (tenantId !== null && item.tenant_id !== tenantId)) return false;
     if (item.stage === "ingest") {
-      await this.sqs.send(new SendMessageCommand({
+      const { sdk, client } = await this.sqs.use();
+      await client.send(new sdk.SendMessageCommand({
         QueueUrl: this.queues.ingest,
         MessageBody: item.body as string,
         MessageAttributes: JSON.parse((item.attributes as string | undefined) ?? "{}") as Record<string, MessageAttributeValue>,
@@ -87,15 +86,16 @@ export class SqsDeadLetters implements DeadLetters {
 
   private async sweepQueue(stage: StageName) {
     const url = this.queues.deadLetters[stage];
+    const { sdk, client } = await this.sqs.use();
     for (let round = 0; round < SWEEP_ROUNDS; round++) {
-      const out = await this.sqs.send(new ReceiveMessageCommand({
+      const out = await client.send(new sdk.ReceiveMessageCommand({
         QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0,
         MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"],
       }));
       const messages = out.Messages ?? [];
       if (!messages.length) return;
       for (const m of messages) await this.catalogue(stage, m);
-      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
     }
   }
 

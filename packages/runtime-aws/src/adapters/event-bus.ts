@@ -1,5 +1,6 @@
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { Poison, type Bus, type PipelineEvent } from "@ir/core";
+import type { EventBridgeLazy } from "../clients";
 
 export const EVENT_SOURCE = "incident-responder";
 /** PutEvents takes at most 10 entries and 256 KiB per call. */
@@ -16,7 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * is then retried; event ids are deterministic, so consumers drop the duplicates).
  */
 export class EventBridgeBus implements Bus {
-  constructor(private readonly client: EventBridgeClient, private readonly busName: string) {}
+  constructor(private readonly client: EventBridgeLazy, private readonly busName: string) {}
 
   async publish(events: PipelineEvent[]) {
     const entries = events.map((event) => this.entry(event));
@@ -35,9 +36,10 @@ export class EventBridgeBus implements Bus {
   private async send(entries: PutEventsRequestEntry[]) {
     let pending = entries;
     let lastError = "";
+    const { sdk, client } = await this.client.use();
     for (let attempt = 0; attempt < ATTEMPTS && pending.length; attempt++) {
       if (attempt) await sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
-      const out = await this.client.send(new PutEventsCommand({ Entries: pending }));
+      const out = await client.send(new sdk.PutEventsCommand({ Entries: pending }));
       if (!out.FailedEntryCount) return;
       // Result entries are positional: the i-th result belongs to the i-th request entry.
       const results = out.Entries ?? [];

@@ -1,4 +1,4 @@
-import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SqsLazy } from "../clients";
 
 /**
  * Queue URLs for the queues records came from (needed to change a message's visibility), resolved once per
@@ -8,13 +8,14 @@ import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
 export class SourceQueues {
   private readonly urls = new Map<string, Promise<string>>();
 
-  constructor(private readonly sqs: SQSClient) {}
+  constructor(private readonly sqs: SqsLazy) {}
 
   urlOf(arn: string): Promise<string> {
     let url = this.urls.get(arn);
     if (!url) {
       const [, , , , account, name] = arn.split(":");
-      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then((o) => o.QueueUrl!);
+      url = this.sqs.use().then(({ sdk, client }) => client.send(new sdk.GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })))
+        .then((o) => o.QueueUrl!);
       url.catch(() => this.urls.delete(arn));
       this.urls.set(arn, url);
     }

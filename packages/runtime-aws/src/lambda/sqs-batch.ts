@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue } from "@aws-sdk/client-sqs";
+import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
 import { DomainError, Poison, RetryLater, STAGES, withinRetryWindow, type StageSpec, type Logger, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import { DETAILS_ATTRIBUTE, REASON_ATTRIBUTE, type DeadLetterDetails } from "../adapters/dead-letters";
@@ -177,7 +177,8 @@ function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
 
 async function changeVisibility(deps: BatchDeps, record: SQSRecord, seconds: number, log: Logger) {
   try {
-    await deps.ports.clients.sqs.send(new ChangeMessageVisibilityCommand({
+    const { sdk, client } = await deps.ports.clients.sqs.use();
+    await client.send(new sdk.ChangeMessageVisibilityCommand({
       QueueUrl: await deps.queues.urlOf(record.eventSourceARN),
       ReceiptHandle: record.receiptHandle,
       VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_S, Math.ceil(seconds))),
@@ -202,7 +203,8 @@ async function deadLetter(deps: BatchDeps, record: SQSRecord, reason: string, at
     .slice(0, KEPT_ATTRIBUTES)
     .map(([name, v]): [string, MessageAttributeValue] => [name, { DataType: v.dataType, StringValue: v.stringValue }]);
   try {
-    await deps.ports.clients.sqs.send(new SendMessageCommand({
+    const { sdk, client } = await deps.ports.clients.sqs.use();
+    await client.send(new sdk.SendMessageCommand({
       QueueUrl: url,
       MessageBody: record.body,
       MessageAttributes: {
