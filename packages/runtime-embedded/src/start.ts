@@ -70,6 +70,8 @@ export async function startEmbedded(opts: StartOptions = {}) {
       pump!.stop();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      // Writes already queued (behind a checkpointer's hold, say) finish before the store closes under them.
+      await writer.exclusive(() => undefined);
       db.close();
       await checkpointer.stop();
     },
