@@ -1,4 +1,3 @@
-import { MAIN_FIELDS } from "../packages/runtime-aws/esbuild.mjs";
 import type { BusResources } from "./bus";
 import {
   FORWARDED_QUEUE_ENV, HTTP_FUNCTION, RETENTION_FUNCTION, RETENTION_SCHEDULE, ingestStage, optionalEnvironment, type FunctionPlan, type StagePlan,
@@ -51,9 +50,9 @@ const functionArgs = (f: FunctionPlan, description: string, env: Record<string, 
   timeout: `${f.timeoutSeconds} seconds`,
   environment: env,
   link,
-  // As scripts/bundle.ts builds what the bench measures (packages/runtime-aws/esbuild.mjs): code splitting
-  // keeps the lazily imported AWS SDK services, Pinecone and OpenAI out of what every cold start parses.
-  nodejs: { sourcemap: true, splitting: true, esbuild: { mainFields: MAIN_FIELDS }, plugins: "packages/runtime-aws/esbuild.mjs" },
+  // Code splitting, as scripts/bundle.ts builds what the bench measures: the lazily imported AWS SDK
+  // services, Pinecone and OpenAI stay out of what every cold start parses.
+  nodejs: { sourcemap: true, splitting: true },
 });
 
 /** A function per stage, fed by its queue with partial batch responses (one bad message never retries the batch). */

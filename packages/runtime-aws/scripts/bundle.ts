@@ -21,7 +21,6 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { analyzeMetafile, build, type Metafile } from "esbuild";
-import esbuildPlugins, { MAIN_FIELDS } from "../esbuild.mjs";
 import { STAGE_NAMES } from "@ir/core";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -117,9 +116,9 @@ for (const name of HANDLERS) {
     legalComments: "none",
     // Read at deploy time by scripts/seed-global-runbooks.ts, never by a handler.
     external: externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
-    // The same choices the SST stack deploys with (../esbuild.mjs).
-    mainFields: MAIN_FIELDS,
-    plugins: esbuildPlugins,
+    // What SST's builder does for the deployed functions (stacks/workers.ts): ES module builds first, no plugins
+    // (SST's plugin bridge cannot run plugins that use namespaces), so these figures are the deployed code's.
+    mainFields: ["module", "main"],
     logLevel: "error",
     metafile: true,
   });
