@@ -11,16 +11,16 @@ const cache = new Map<string, Catalog>();
 const TTL_MS = 60_000;
 
 /**
- * Runbook vectors by text, per embedder, kept across rebuilds: each TTL every warm container rebuilds its
- * catalogs, and only runbooks whose text changed need embedding again. With OpenAI each embedding is paid
- * for; offline, embedding 55 runbooks held the event loop for 15-50 ms once a minute.
+ * Runbook vectors by text, per embedder (by id: the AWS runtime wraps its embedder per tenant), kept across
+ * rebuilds: each TTL every warm process rebuilds its catalogs, and only runbooks whose text changed need
+ * embedding again. Offline, embedding the 55 global runbooks held the event loop for 15-50 ms once a minute.
  */
-const vectorsOf = new WeakMap<Embedder, Map<string, Float32Array>>();
+const vectorsOf = new Map<string, Map<string, Float32Array>>();
 const VECTORS_KEPT = 10_000;
 
 async function embedRunbooks(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
-  let known = vectorsOf.get(embedder);
-  if (!known) vectorsOf.set(embedder, (known = new Map()));
+  let known = vectorsOf.get(embedder.id);
+  if (!known) vectorsOf.set(embedder.id, (known = new Map()));
   const keys = texts.map((t) => createHash("sha256").update(t).digest("base64"));
   const missing = texts.flatMap((_, i) => (known.has(keys[i]) ? [] : [i]));
   const fresh = missing.length ? await embedder.embed(missing.map((i) => texts[i])) : [];

@@ -46,6 +46,7 @@ const IN_LIST = "IN (SELECT value FROM json_each(@keys))";
 export class RetentionJob {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<RetentionReport> | null = null;
+  private closed = false;
 
   constructor(
     private readonly db: Db,
@@ -69,6 +70,13 @@ export class RetentionJob {
   stop() {
     if (this.timer) { clearTimeout(this.timer); clearInterval(this.timer); }
     this.timer = null;
+  }
+
+  /** No more runs; a purge in progress stops at its next page and is waited for, so the store can close. */
+  async close() {
+    this.closed = true;
+    this.stop();
+    await this.running?.catch(() => undefined);
   }
 
   /** One purge of every tenant as of `now`; a run already in progress is joined, not doubled. */
@@ -127,6 +135,7 @@ export class RetentionJob {
     let after: string | number | null = null;
     let found: Array<string | number> = [];
     for (;;) {
+      if (this.closed) return;
       const page = this.db.prepare(`SELECT ${t.key} AS k, (${t.aged}) AS old FROM ${t.table} WHERE tenant_id = @tenant ${after === null ? "" : `AND ${t.key} > @after`} ORDER BY ${t.key} LIMIT ${SCAN}`);
       const rows = (after === null ? page.all({ tenant: tenantId, cutoff }) : page.all({ tenant: tenantId, cutoff, after })) as Array<{ k: string | number; old: number }>;
       for (const r of rows) if (r.old) found.push(r.k);

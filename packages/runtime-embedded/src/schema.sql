@@ -31,4 +31,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   reason TEXT NOT NULL, attempts INTEGER NOT NULL, failed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_tenant ON dead_letters (tenant_id, failed_at DESC);
+-- The retention purge walks a tenant's rows in key order (retention.ts).
+CREATE INDEX IF NOT EXISTS dead_letters_tenant_id ON dead_letters (tenant_id, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

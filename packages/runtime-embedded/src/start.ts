@@ -39,7 +39,9 @@ export async function startEmbedded(opts: StartOptions = {}) {
   const { db, log, dataDir, host, port, ports, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
   pump = new Pump(queue, writer, ports, HANDLERS);
-  const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold());
+  const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold(), {
+    onError: (err) => log.error({ err }, "checkpointer thread failed: the WAL is no longer copied into the database until a restart"),
+  });
   await writer.exclusive(() => seedGlobalRunbooks(ports));
   const retention = new RetentionJob(db, writer, ports.vectors, { now: () => ports.clock.now() }, log, dropCaches).start();
 
@@ -66,7 +68,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
     queue,
     retention,
     async close() {
-      retention.stop();
+      await retention.close();
       pump!.stop();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

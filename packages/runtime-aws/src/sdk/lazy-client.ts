@@ -25,6 +25,10 @@ export class LazyClient<Sdk, Client extends SdkClient> {
       for (const args of this.early.splice(0)) client.middlewareStack.add(...(args as never[]));
       this.client = client;
       return { sdk, client };
+    }, (err: unknown) => {
+      // A failed import (a transient read error on a cold container) is retried by the next call, not kept.
+      this.loaded = undefined;
+      throw err;
     }));
   }
 
