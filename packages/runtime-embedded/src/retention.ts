@@ -15,8 +15,8 @@ const FIRST_RUN_MS = 60_000;
 export interface RetentionReport { tenants: number; incidents: number; alarms: number; idempotency: number; audit: number; dead_letters: number }
 
 /**
- * A table whose rows age out: `aged` is true for a row past @cutoff. No index serves these conditions
- * (one would cost every alarm an extra write), so the purge walks the table by key a page at a time.
+ * A table whose rows age out: `aged` is true for a row past @cutoff. Most of these conditions have no index
+ * (one would cost every alarm an extra write), so the purge walks each table by key, a page at a time.
  */
 interface Aged { table: string; key: string; aged: string }
 
