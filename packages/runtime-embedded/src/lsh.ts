@@ -1,3 +1,5 @@
+import { grown } from "./typed-arrays";
+
 /**
  * Candidate generation for large services of the local vector index: random-hyperplane LSH over several
  * tables, query-directed multi-probing (Lv et al., VLDB 2007), a bounded candidate count, and a SimHash
@@ -195,12 +197,10 @@ export class LshTables {
   private reserve(slot: number) {
     if (slot < this.marks.length) return;
     const cap = Math.max(1024, this.marks.length * 2, slot + 1);
-    const keys = new Uint16Array(cap * this.stride);
-    keys.set(this.keys);
-    this.keys = keys;
-    this.words = new Uint32Array(keys.buffer);
-    this.held = grown(this.held, new Uint8Array(cap));
-    this.marks = grown(this.marks, new Uint32Array(cap));
+    this.keys = grown(this.keys, cap * this.stride);
+    this.words = new Uint32Array(this.keys.buffer);
+    this.held = grown(this.held, cap);
+    this.marks = grown(this.marks, cap);
   }
 
   private cost(t: number, rank: number) {
@@ -243,7 +243,6 @@ export class LshTables {
   }
 }
 
-const grown = <A extends Uint8Array | Uint32Array>(from: A, to: A) => { to.set(from); return to; };
 
 const popcount = (x: number) => {
   x -= (x >>> 1) & 0x55555555;

@@ -1,3 +1,5 @@
+import { grown } from "./typed-arrays";
+
 /**
  * Every vector's non-zero components, packed end to end in two typed arrays (compressed sparse rows).
  * Scoring a candidate then reads a few hundred contiguous bytes instead of chasing a 2 KB Float32Array
@@ -23,7 +25,7 @@ export class PackedVectors {
     let at = this.end;
     this.start[slot] = at;
     this.length[slot] = n;
-    if (this.sum.length < v.length) { const sum = new Float64Array(v.length); sum.set(this.sum); this.sum = sum; }
+    if (this.sum.length < v.length) this.sum = grown(this.sum, v.length);
     for (let i = 0; i < v.length; i++) if (v[i] !== 0) { this.index[at] = i; this.value[at++] = v[i]; this.sum[i] += v[i]; }
     this.end = at;
     this.live += n;
@@ -62,8 +64,8 @@ export class PackedVectors {
   private reserve(slot: number, n: number) {
     if (slot >= this.start.length) {
       const cap = Math.max(this.start.length * 2, slot + 1);
-      this.start = grown(this.start, new Int32Array(cap));
-      this.length = grown(this.length, new Int32Array(cap));
+      this.start = grown(this.start, cap);
+      this.length = grown(this.length, cap);
     }
     if (this.end + n <= this.value.length) return;
     // Cleared rows leave holes; squeeze them out before growing, and grow so that compaction stays amortised.
@@ -86,4 +88,3 @@ export class PackedVectors {
   }
 }
 
-const grown = <A extends Int32Array>(from: A, to: A) => { to.set(from); return to; };

@@ -4,12 +4,22 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { Checkpointer } from "../src/checkpointer";
-import { DB_FILE } from "../src/db";
+import { DB_FILE, type Db } from "../src/db";
+import type { Writer } from "../src/writer";
 import { RetentionJob } from "../src/retention";
 import { openStore } from "../src/start";
 
 const TENANT = "t_upkeep";
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as never;
+
+/** One commit of 3 KB rows over a working set of 5,000 keys, as a storm's incident updates make them. */
+const ROW = "x".repeat(3000);
+const ROWS_PER_COMMIT = 100;
+const commitRows = (db: Db, writer: Writer, i: number) => writer.exclusive(() => {
+  for (let j = 0; j < ROWS_PER_COMMIT; j++) {
+    db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, `k${(i * ROWS_PER_COMMIT + j) % 5000}`, ROW);
+  }
+});
 
 describe("store upkeep under load", () => {
   const dirs: string[] = [];
@@ -24,16 +34,13 @@ describe("store upkeep under load", () => {
     const { dir, db, writer } = open();
     let holds = 0;
     const checkpointer = new Checkpointer(join(dir, DB_FILE), () => { holds++; return writer.hold(); }, { everyMs: 20, restartBytes: 2 * 1024 * 1024 });
-    const row = "x".repeat(3000);
     const wal = () => statSync(join(dir, `${DB_FILE}-wal`)).size;
     await new Promise((r) => setTimeout(r, 500)); // the worker thread starts
     let peak = 0;
     // 120 MB in commits back to back (the event loop turning every tenth), as a server under load makes them.
     for (let i = 0, written = 0; written < 120 * 1024 * 1024; i++) {
-      await writer.exclusive(() => {
-        for (let j = 0; j < 100; j++) db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, `k${(i * 100 + j) % 5000}`, row);
-      });
-      written += 100 * row.length;
+      await commitRows(db, writer, i);
+      written += ROWS_PER_COMMIT * ROW.length;
       peak = Math.max(peak, wal());
       if (i % 10 === 0) await new Promise((r) => setImmediate(r));
     }
@@ -58,14 +65,11 @@ describe("store upkeep under load", () => {
     reader.prepare("BEGIN").run();
     reader.prepare("SELECT count(*) FROM kv").get();
     await new Promise((r) => setTimeout(r, 500));
-    const row = "x".repeat(3000);
     let slowest = 0;
     const until = Date.now() + 3000;
     for (let i = 0; Date.now() < until; i++) {
       const t0 = Date.now();
-      await writer.exclusive(() => {
-        for (let j = 0; j < 100; j++) db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, `k${(i * 100 + j) % 5000}`, row);
-      });
+      await commitRows(db, writer, i);
       slowest = Math.max(slowest, Date.now() - t0);
       if (i % 10 === 0) await new Promise((r) => setImmediate(r));
     }
