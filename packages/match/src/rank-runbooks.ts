@@ -82,6 +82,9 @@ interface Indexed {
   len: Record<Field, number>;
   /** Distinct title words (identifiers split): the runbook's subject. */
   titleTerms: string[];
+  /** Each title word's idf over titles, and their sum: title coverage without a lookup per word and query. */
+  titleIdf: number[];
+  titleIdfSum: number;
   /** Adjacent word pairs of each multi-word spelling of the title. */
   titlePairs: string[][];
   solution: string;
@@ -135,6 +138,11 @@ const impliedPairs = (query: Map<string, number>): string[] => {
  */
 export class RunbookIndex {
   private readonly items: Indexed[];
+  /**
+   * Term → the runbooks holding it, with the term's saturated, length-normalized BM25F frequency in each:
+   * everything of the score that does not depend on the query, so a search reads only its own terms' postings.
+   */
+  private readonly postings = new Map<string, Array<{ at: number; tf: number }>>();
   private readonly df = new Map<string, number>();
   private readonly titleDf = new Map<string, number>();
   private readonly avgLen: Record<Field, number>;
@@ -154,6 +162,8 @@ export class RunbookIndex {
         tf: { title: countTerms(fields.title), symptoms: countTerms(fields.symptoms), body: countTerms(fields.body) },
         len: { title: fields.title.length, symptoms: fields.symptoms.length, body: fields.body.length },
         titleTerms: [...new Set(analyze(sections.title, false))],
+        titleIdf: [],
+        titleIdfSum: 0,
         titlePairs: sections.titles.map((t) => phrases(t)).filter((p) => p.length > 0),
         solution: solutionExcerpt(doc.content),
         prior: priorOf(doc.success_count, doc.failure_count),
@@ -175,25 +185,34 @@ export class RunbookIndex {
     }
     const n = Math.max(1, this.items.length);
     this.avgLen = { title: total.title / n || 1, symptoms: total.symptoms / n || 1, body: total.body / n || 1 };
+    this.items.forEach((it, at) => {
+      for (const term of new Set(FIELDS.flatMap((f) => [...it.tf[f].keys()]))) {
+        let tf = 0;
+        for (const f of FIELDS) {
+          const raw = it.tf[f].get(term);
+          if (raw) tf += (WEIGHT[f] * raw) / (1 - B[f] + (B[f] * it.len[f]) / this.avgLen[f]);
+        }
+        (this.postings.get(term) ?? this.postings.set(term, []).get(term)!).push({ at, tf: (tf * (K1 + 1)) / (tf + K1) });
+      }
+      it.titleIdf = it.titleTerms.map((t) => idfOf(this.items.length, this.titleDf.get(t) ?? 0));
+      it.titleIdfSum = it.titleIdf.reduce((a, b) => a + b, 0);
+    });
   }
 
   private idf(term: string): number {
     return idfOf(this.items.length, this.df.get(term) ?? 0);
   }
 
-  private bm25(it: Indexed, query: Map<string, number>): number {
-    let score = 0;
+  /** Every runbook's BM25F score for the query, by position. */
+  private bm25(query: Map<string, number>): Float64Array {
+    const scores = new Float64Array(this.items.length);
     for (const [term, qtf] of query) {
-      let tf = 0;
-      for (const f of FIELDS) {
-        const raw = it.tf[f].get(term);
-        if (!raw) continue;
-        tf += (WEIGHT[f] * raw) / (1 - B[f] + (B[f] * it.len[f]) / this.avgLen[f]);
-      }
-      if (tf === 0) continue;
-      score += this.idf(term) * Math.sqrt(qtf) * ((tf * (K1 + 1)) / (tf + K1));
+      const list = this.postings.get(term);
+      if (!list) continue;
+      const w = this.idf(term) * Math.sqrt(qtf);
+      for (const p of list) scores[p.at] += w * p.tf;
     }
-    return score;
+    return scores;
   }
 
   /** The BM25 of a document holding every query term once in a title of average length: the scale of "fully answered". */
@@ -209,15 +228,9 @@ export class RunbookIndex {
    * titles says nothing, "scheduler" in one says which runbook this is.
    */
   private titleCoverage(it: Indexed, query: Map<string, number>): number {
-    const n = this.items.length;
     let have = 0;
-    let all = 0;
-    for (const t of it.titleTerms) {
-      const w = idfOf(n, this.titleDf.get(t) ?? 0);
-      all += w;
-      if (query.has(t)) have += w;
-    }
-    return all > 0 ? have / all : 0;
+    for (let i = 0; i < it.titleTerms.length; i++) if (query.has(it.titleTerms[i])) have += it.titleIdf[i];
+    return it.titleIdfSum > 0 ? have / it.titleIdfSum : 0;
   }
 
   /**
@@ -238,8 +251,9 @@ export class RunbookIndex {
     for (const t of [...expand(q.keys()), ...impliedPairs(q)]) q.set(t, IMPLIED_WEIGHT);
     const full = this.selfScore(q) * FULL_SCORE;
     const w = this.weights;
-    const hits = this.items.map((it) => {
-      const lexical = full > 0 ? Math.min(1, this.bm25(it, q) / full) : 0;
+    const bm25 = this.bm25(q);
+    const hits = this.items.map((it, at) => {
+      const lexical = full > 0 ? Math.min(1, bm25[at] / full) : 0;
       const vector = Math.max(0, cosine(queryVector, it.doc.vector));
       const matched = (w.lexical * lexical + w.vector * vector) * (1 - w.title + w.title * this.titleCoverage(it, q));
       const relevance = matched + w.named * this.titleStated(it, q) * (1 - matched);
