@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { createApi } from "@ir/api";
 import type { StageHandler, StageName } from "@ir/core";
 import { ingestStage } from "@ir/ingest";
@@ -12,7 +11,7 @@ import { join } from "node:path";
 import { createLogger, type LogDestination } from "./logger";
 import { createEmbeddedPorts } from "./ports";
 import { Pump } from "./pump";
-import { createHttpServer } from "./server";
+import { serveHttp } from "./http-front";
 import { adminKeyHash } from "./admin-key";
 import { dashboardHtml } from "./dashboard";
 import { RetentionJob } from "./retention";
@@ -51,9 +50,8 @@ export async function startEmbedded(opts: StartOptions = {}) {
     exclusive: (fn) => writer.exclusive(fn),
     dashboardHtml,
   });
-  const server = createHttpServer(api, log);
-  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, host, () => resolve()); });
-  const bound = (server.address() as AddressInfo).port;
+  const http = await serveHttp(api, log, host, port);
+  const bound = http.port;
   if (!opts.IR_PUBLIC_URL) ports.settings.publicUrl = `http://${host}:${bound}`;
   // Work accepted before a crash is still queued: pick it up now.
   pump.kick();
@@ -70,8 +68,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
     async close() {
       await retention.close();
       pump!.stop();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
+      await http.close();
       // Writes already queued (behind a checkpointer's hold, say) finish before the store closes under them.
       await writer.exclusive(() => undefined);
       db.close();
