@@ -23,7 +23,7 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
     ports,
     adminKeyHash: options.adminKeyHash,
     waitForOutcome: options.waitForOutcome ?? pollForOutcome(ports),
-    exclusive: options.exclusive ?? ((fn) => fn()),
+    exclusive: options.exclusive ?? ((fn) => fn(ports)),
     dashboardHtml: options.dashboardHtml,
     // Read through ports.clock on every call: a runtime (or a test) may swap the clock after start-up.
     ingestLimiter: new IngestRateLimiter({ now: () => ports.clock.now() }),

@@ -6,8 +6,11 @@ export interface ApiOptions {
   adminKeyHash: string;
   /** Resolve when an alarm's outcome is known (embedded: woken on commit). Defaults to polling the store. */
   waitForOutcome?: (tenantId: string, alarmId: string, ms: number) => Promise<AlarmState | null>;
-  /** Run a mutation with exclusive use of the store (embedded); identity elsewhere. */
-  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Run a mutation with exclusive use of the store (embedded); elsewhere just run it. The mutation must use
+   * the ports it is given: in the embedded runtime their writes join its transaction.
+   */
+  exclusive?: <T>(fn: (ports: Ports) => Promise<T>) => Promise<T>;
   /** Served at /dashboard. */
   dashboardHtml?: () => string;
 }

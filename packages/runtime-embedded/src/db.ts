@@ -77,6 +77,9 @@ export class Tx {
   optimistic = false;
   constructor(readonly db: Db) {}
 
+  /** A transaction is open (someone's: transactions are serialized, and between its awaits others run). */
+  get open() { return this.depth > 0; }
+
   /** A store's deferred writes follow this transaction's savepoints and are flushed before COMMIT. */
   track<V>(wb: WriteBack<V>) { this.writeBacks.push(wb as WriteBack<unknown>); return wb; }
 

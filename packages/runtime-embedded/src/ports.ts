@@ -1,4 +1,4 @@
-import { newId, systemClock, type Bus, type Ports, type Logger } from "@ir/core";
+import { newId, systemClock, type Bus, type Ports, type Logger, type PipelineEvent } from "@ir/core";
 import { HashEmbedder } from "@ir/embed";
 import { ExtractiveWriter } from "@ir/enrich";
 import { Tx, type Db } from "./db";
@@ -35,6 +35,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   tx.whenRolledBack(dropCaches);
   const eraser = new SqliteEraser(db, vectors);
   const bus: Bus = { publish: (events) => writer.write(() => writer.enqueue(events)) };
+  const alarms = new SqliteAlarms(db, writer);
   const ports: EmbeddedPorts = {
     clock: systemClock,
     newId,
@@ -42,7 +43,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     tenants,
     incidents,
     runbooks: new SqliteRunbooks(db),
-    alarms: new SqliteAlarms(db, writer),
+    alarms,
     vectors,
     embedder: new HashEmbedder(),
     writer: new ExtractiveWriter(),
@@ -56,5 +57,15 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     },
     settings: { ...settings, allowPrivateTargets: true },
   };
-  return { ports, queue, writer, tx, dropCaches };
+  /**
+   * The same ports for code that runs inside a transaction (stage handlers, API mutations): what they accept
+   * or publish joins that transaction. Through `ports` it would wait for the next group commit, which waits
+   * for the transaction in progress. Everything else is read through to `ports`, so that a port swapped
+   * there (a test's clock) is swapped here too.
+   */
+  const inTransaction = Object.create(ports, {
+    alarms: { value: alarms.joining(), enumerable: true },
+    bus: { value: { publish: (events: PipelineEvent[]) => writer.join(() => writer.enqueue(events)) } satisfies Bus, enumerable: true },
+  }) as EmbeddedPorts;
+  return { ports, inTransaction, queue, writer, tx, dropCaches };
 }

@@ -29,6 +29,8 @@ export class Pump {
     private readonly queue: LocalQueue,
     private readonly writer: Writer,
     private readonly ports: Ports,
+    /** The ports handlers get inside a pass's transaction (see createEmbeddedPorts); network sends run outside one. */
+    private readonly inTransaction: Ports,
     private readonly handlers: Record<StageName, StageHandler>,
   ) {
     if (!process.env.IR_NO_CARRY) writer.carryWith(this.carry);
@@ -136,7 +138,7 @@ export class Pump {
     try {
       await this.writer.savepoint(async () => {
         const event = parseEvent(JSON.parse(msg.body));
-        route(await handler(event, this.ports));
+        route(await handler(event, this.inTransaction));
         this.queue.ack(msg.seq);
       });
     } catch (err) {
@@ -148,7 +150,7 @@ export class Pump {
   /** An in-memory hand-off that fails is persisted, so it is retried (or dead-lettered) like any queued message. */
   private async handleInMemory(stage: StageName, event: PipelineEvent, route: (out: PipelineEvent[]) => void) {
     try {
-      await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.ports)));
+      await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.inTransaction)));
     } catch (err) {
       if (err instanceof RedoCarefully) throw err;
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -35,19 +35,19 @@ export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () =
 
 export async function startEmbedded(opts: StartOptions = {}) {
   let pump: Pump | undefined;
-  const { db, log, dataDir, host, port, ports, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
+  const { db, log, dataDir, host, port, ports, inTransaction, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
-  pump = new Pump(queue, writer, ports, HANDLERS);
+  pump = new Pump(queue, writer, ports, inTransaction, HANDLERS);
   const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold(), {
     onError: (err) => log.error({ err }, "checkpointer thread failed: the WAL is no longer copied into the database until a restart"),
   });
-  await writer.exclusive(() => seedGlobalRunbooks(ports));
+  await writer.exclusive(() => seedGlobalRunbooks(inTransaction));
   const retention = new RetentionJob(db, writer, ports.vectors, { now: () => ports.clock.now() }, log, dropCaches).start();
 
   const api = createApi(ports, {
     adminKeyHash: admin.hash,
     waitForOutcome: (t, a, ms) => ports.alarms.waitFor(t, a, ms),
-    exclusive: (fn) => writer.exclusive(fn),
+    exclusive: (fn) => writer.exclusive(() => fn(inTransaction)),
     dashboardHtml,
   });
   const http = await serveHttp(api, log, host, port);

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Clock, PipelineEvent } from "@ir/core";
 import { RedoCarefully, type Tx } from "./db";
 import type { LocalQueue } from "./queue";
@@ -6,9 +5,12 @@ import type { LocalQueue } from "./queue";
 /**
  * Every write of the embedded runtime goes through here, so that (a) a stage's effects and its queue
  * hand-off commit together and (b) concurrent HTTP accepts share one commit per event-loop tick.
+ *
+ * Code inside a transaction says so by calling `join` (through the ports it was given: see
+ * createEmbeddedPorts), not by being looked up in an AsyncLocalStorage: that would put promise hooks on
+ * every promise of the process, ~7% of the deciding thread's time at full load.
  */
 export class Writer {
-  private readonly inTx = new AsyncLocalStorage<true>();
   private pending: Array<{ fn: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void }> = [];
   private carrier: ((events: PipelineEvent[]) => Promise<boolean>) | null = null;
   /** Events enqueued by the group-committed writes now running; null outside a group commit. */
@@ -21,19 +23,23 @@ export class Writer {
     private readonly onEnqueued: () => void,
   ) {}
 
-  /** Run a write in a transaction: inline when already inside one, otherwise group-committed with its neighbours. */
+  /** Run a write in a transaction of its own, group-committed with its neighbours. Never from inside a transaction: it would wait for it. */
   write<T>(fn: () => T): Promise<T> {
-    if (this.inTx.getStore()) return Promise.resolve(fn());
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.flush());
     });
   }
 
-  /** An async unit of work (a stage batch, an API mutation) with exclusive use of the store. */
+  /** Run a write as part of the transaction the caller is in. */
+  join<T>(fn: () => T): Promise<T> {
+    if (!this.tx.open) return Promise.reject(new Error("join outside a transaction"));
+    return Promise.resolve(fn());
+  }
+
+  /** An async unit of work (a stage batch, an API mutation) with exclusive use of the store. Not nestable. */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (this.inTx.getStore()) return Promise.resolve(fn());
-    return this.tx.exclusive(() => this.inTx.run(true, fn));
+    return this.tx.exclusive(fn);
   }
 
   /** The store to oneself between transactions (the checkpointer restarting the WAL); see Tx.hold. */
@@ -51,13 +57,13 @@ export class Writer {
 
   /** Queue events for their stages; only valid inside a write. */
   enqueue(events: PipelineEvent[]) {
-    if (!this.inTx.getStore()) throw new Error("enqueue outside a transaction");
+    if (!this.tx.open) throw new Error("enqueue outside a transaction");
     if (this.carried) { this.carried.push(...events); return; }
     if (this.queue.publish(events, this.clock.now().getTime()) > 0) this.tx.whenCommitted(this.onEnqueued);
   }
 
   afterCommit(fn: () => void) {
-    if (this.inTx.getStore()) this.tx.whenCommitted(fn); else fn();
+    if (this.tx.open) this.tx.whenCommitted(fn); else fn();
   }
 
   private flush() {

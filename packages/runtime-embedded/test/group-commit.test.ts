@@ -39,7 +39,7 @@ describe("group commit: accepted alarms are decided in the transaction that acce
     dirs.push(dir);
     let pump: Pump | undefined;
     const s = openStore({ dataDir: dir, LOG_LEVEL: "silent" }, () => pump?.kick());
-    pump = new Pump(s.queue, s.writer, s.ports, stages(seen));
+    pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, stages(seen));
     return { ...s, pump };
   };
   afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });

@@ -28,7 +28,7 @@ export const settingsRoutes = (r: Router, deps: Deps) => {
   r.on("PATCH", "/api/v1/settings", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const patch = parseBody(req, SettingsPatch);
-    const next = await deps.exclusive(async () => {
+    const next = await deps.exclusive(async (ports) => {
       // An account's forwarded CloudWatch alarms go to the tenant that registered it: first come, and only one.
       for (const account of patch.aws_account_ids ?? []) {
         const holder = await ports.tenants.findByAwsAccount(account);

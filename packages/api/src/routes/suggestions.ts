@@ -43,7 +43,7 @@ export const suggestionRoutes = (r: Router, deps: Deps) => {
   r.on("POST", "/api/v1/runbooks/suggestions/:id/accept", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
     const edits = req.body.trim() ? parseBody(req, AcceptBody) : {};
-    const runbook = await deps.exclusive(async () => {
+    const runbook = await deps.exclusive(async (ports) => {
       const { suggestions, accepted } = await current(tenant);
       const s = suggestions.find((x) => x.suggestion_id === params.id);
       if (!s) throw new NotFound("suggestion");

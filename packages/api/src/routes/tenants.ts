@@ -35,9 +35,9 @@ export const tenantRoutes = (r: Router, deps: Deps) =>
     requireAdmin(deps, req);
     const body = parseBody(req, CreateTenant);
     const { tenant, key, apiKey } = newTenant(deps.ports, body);
-    await deps.exclusive(async () => {
-      await deps.ports.tenants.create(tenant, key);
-      await audit(deps.ports, tenant.tenant_id, "admin", "tenant.created", tenant.tenant_id, { plan: tenant.plan });
+    await deps.exclusive(async (ports) => {
+      await ports.tenants.create(tenant, key);
+      await audit(ports, tenant.tenant_id, "admin", "tenant.created", tenant.tenant_id, { plan: tenant.plan });
     });
     return json(201, { tenant_id: tenant.tenant_id, api_key: apiKey, plan: tenant.plan });
   });

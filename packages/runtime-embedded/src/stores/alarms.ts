@@ -19,6 +19,8 @@ export class SqliteAlarms implements AlarmStore {
    * event loop, instead of being read back from the table.
    */
   private readonly justDecided = new Map<string, Outcome | null>();
+  /** Set on the view `joining()` returns: accepts join the caller's transaction instead of the next group commit. */
+  private readonly joins: boolean = false;
 
   constructor(db: Db, private readonly writer: Writer) {
     this.idemGet = db.prepare("SELECT alarm_id FROM idempotency WHERE tenant_id = ? AND key = ?");
@@ -38,8 +40,13 @@ export class SqliteAlarms implements AlarmStore {
     }
   }
 
+  /** This store for code running inside a transaction (a stage handler, an API mutation); it shares the waiters. */
+  joining(): SqliteAlarms {
+    return Object.assign(Object.create(this) as SqliteAlarms, { joins: true });
+  }
+
   private record(alarm: Alarm, idempotencyKey: string | undefined) {
-    return this.writer.write(() => {
+    return (this.joins ? this.writer.join.bind(this.writer) : this.writer.write.bind(this.writer))(() => {
       if (idempotencyKey) {
         const prior = this.idemGet.get(alarm.tenant_id, idempotencyKey) as { alarm_id: string } | undefined;
         if (prior) return { alarm_id: prior.alarm_id, duplicate: true };
