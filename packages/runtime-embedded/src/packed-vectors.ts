@@ -61,6 +61,21 @@ export class PackedVectors {
     return s;
   }
 
+  /**
+   * `out[slot]` = dot product with `q` for every slot below `slots` (0 for a cleared one): an exact scan in one
+   * tight loop over the packed arrays, instead of a call, a lookup and a bound check per candidate.
+   */
+  dotAll(q: Float32Array, slots: number, out: Float32Array) {
+    const { index, value, start, length } = this;
+    const n = Math.min(slots, start.length);
+    for (let slot = 0; slot < n; slot++) {
+      let s = 0;
+      for (let j = start[slot], end = j + length[slot]; j < end; j++) s += value[j] * q[index[j]];
+      out[slot] = s;
+    }
+    out.fill(0, n, slots);
+  }
+
   private reserve(slot: number, n: number) {
     if (slot >= this.start.length) {
       const cap = Math.max(this.start.length * 2, slot + 1);

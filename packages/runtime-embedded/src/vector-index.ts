@@ -145,6 +145,8 @@ class Shard {
   /** Entries when the tables in use were started. */
   private builtFor = 0;
   private scratch = new Float32Array(0);
+  /** Scores of an exact scan, by slot. */
+  private scores = new Float32Array(0);
   /** The longest vector held: a shorter query is zero-padded to it rather than read out of bounds. */
   private dims = 0;
 
@@ -213,7 +215,13 @@ class Shard {
       if (top.wants(score)) top.offer(score, this.bySlot[slot]!);
     };
     if (!this.lsh) {
-      for (const e of this.entries.values()) consider(e.slot);
+      const slots = this.bySlot.length;
+      if (this.scores.length < slots) this.scores = new Float32Array(Math.max(1024, 2 * slots));
+      this.packed.dotAll(q, slots, this.scores);
+      for (let slot = 0; slot < slots; slot++) {
+        const e = this.bySlot[slot];
+        if (e && top.wants(this.scores[slot])) top.offer(this.scores[slot], e);
+      }
       return;
     }
     const slots = this.lsh.candidates(q);
