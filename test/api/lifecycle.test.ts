@@ -46,6 +46,16 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     expect(decided.body).toMatchObject({ alarm_id: r.body.alarm_id, status: "new", incident_id: expect.stringMatching(/^inc_/) });
   });
 
+  it("gives the same outcome at GET /api/v1/alarms/{id} as the report's own answer, recommendations included", async () => {
+    const r = await api.report("Disk /var/lib/postgresql is 97% full on db-3", "orders-db");
+    expect(r.body.recommendations.length).toBeGreaterThan(0);
+    // Stored without them (they are the incident's) and read back from the incident.
+    expect((await api.req("GET", `/api/v1/alarms/${r.body.alarm_id}`)).body).toEqual(r.body);
+    const dup = await api.report("Disk /var/lib/postgresql is 98% full on db-4", "orders-db");
+    expect(dup.body).toMatchObject({ status: "existing", incident_id: r.body.incident_id, recommendations: r.body.recommendations });
+    expect((await api.req("GET", `/api/v1/alarms/${dup.body.alarm_id}`)).body).toEqual(dup.body);
+  });
+
   it("honours Idempotency-Key: a retried report returns the same alarm and counts once", async () => {
     const send = () => api.report("Payment gateway returned 502 Bad Gateway", "gateway", {}, "?wait=10", { "idempotency-key": "retry-1" });
     const [a, b] = [await send(), await send()];

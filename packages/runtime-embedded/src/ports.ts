@@ -35,7 +35,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   tx.whenRolledBack(dropCaches);
   const eraser = new SqliteEraser(db, vectors);
   const bus: Bus = { publish: (events) => writer.write(() => writer.enqueue(events)) };
-  const alarms = new SqliteAlarms(db, writer);
+  const alarms = new SqliteAlarms(db, tx, writer, async (tenantId, incidentId) => (await incidents.get(tenantId, incidentId))?.recommendations ?? []);
   const ports: EmbeddedPorts = {
     clock: systemClock,
     newId,

@@ -1,17 +1,25 @@
-import { makeEvent, type Alarm, type AlarmState, type AlarmStore, type Outcome } from "@ir/core";
-import type { Db } from "../db";
+import { makeEvent, type Alarm, type AlarmState, type AlarmStore, type Outcome, type Recommendation } from "@ir/core";
+import type { Db, Tx } from "../db";
 import type { Writer } from "../writer";
+import { WriteBack } from "../write-back";
+
+/** An alarm row written by this transaction: created by it (`received_at` set), decided by it (`outcome` set), or both. */
+interface PendingRow { tenantId: string; alarmId: string; receivedAt: string | null; outcome: string | null }
 
 /**
  * Accepting an alarm = idempotency claim + alarm row + queue row, in one transaction. Concurrent HTTP
  * requests are group-committed by the Writer, so 32 clients cost one fsync-free commit per tick, not 32.
+ *
+ * An alarm accepted and decided in the same transaction (the usual case: see Writer.carryWith) is written
+ * once, with its outcome, just before COMMIT. The stored outcome leaves out the recommendations: they are
+ * the incident's, written once per incident, and are read back from it. Alarm rows were a third of the
+ * pages each commit wrote, and the recommendations most of each row.
  */
 export class SqliteAlarms implements AlarmStore {
   private readonly idemGet;
   private readonly idemPut;
-  private readonly alarmPut;
   private readonly alarmGet;
-  private readonly outcomePut;
+  private readonly rows: WriteBack<PendingRow>;
   private readonly waiters = new Map<string, Array<(o: Outcome) => void>>();
   /**
    * Outcomes committed by the very transaction that accepted their alarm (the usual case: see Writer.carryWith)
@@ -22,12 +30,30 @@ export class SqliteAlarms implements AlarmStore {
   /** Set on the view `joining()` returns: accepts join the caller's transaction instead of the next group commit. */
   private readonly joins: boolean = false;
 
-  constructor(db: Db, private readonly writer: Writer) {
+  constructor(
+    db: Db,
+    tx: Tx,
+    private readonly writer: Writer,
+    private readonly recommendationsOf: (tenantId: string, incidentId: string) => Promise<Recommendation[]>,
+  ) {
     this.idemGet = db.prepare("SELECT alarm_id FROM idempotency WHERE tenant_id = ? AND key = ?");
     this.idemPut = db.prepare("INSERT INTO idempotency (tenant_id, key, alarm_id, created_at) VALUES (?, ?, ?, ?)");
-    this.alarmPut = db.prepare("INSERT OR IGNORE INTO alarms (tenant_id, alarm_id, received_at) VALUES (?, ?, ?)");
     this.alarmGet = db.prepare("SELECT outcome FROM alarms WHERE tenant_id = ? AND alarm_id = ?");
-    this.outcomePut = db.prepare("UPDATE alarms SET outcome = ? WHERE tenant_id = ? AND alarm_id = ?");
+    const insert = db.prepare(`INSERT INTO alarms (tenant_id, alarm_id, received_at, outcome) VALUES (?, ?, ?, ?)
+      ON CONFLICT (tenant_id, alarm_id) DO UPDATE SET outcome = excluded.outcome WHERE excluded.outcome IS NOT NULL`);
+    const decide = db.prepare("UPDATE alarms SET outcome = ? WHERE tenant_id = ? AND alarm_id = ?");
+    this.rows = tx.track(new WriteBack<PendingRow>((_, r) => this.writeRow(r)));
+    this.writeRow = (r) => {
+      if (r.receivedAt !== null) insert.run(r.tenantId, r.alarmId, r.receivedAt, r.outcome);
+      else decide.run(r.outcome, r.tenantId, r.alarmId);
+    };
+  }
+
+  private readonly writeRow: (r: PendingRow) => void;
+
+  /** Buffered until COMMIT inside a transaction; written at once outside one (tests, tools). */
+  private put(key: string, row: PendingRow) {
+    if (this.rows.active) this.rows.set(key, row); else this.writeRow(row);
   }
 
   async accept(alarm: Alarm, idempotencyKey: string | undefined) {
@@ -52,21 +78,33 @@ export class SqliteAlarms implements AlarmStore {
         if (prior) return { alarm_id: prior.alarm_id, duplicate: true };
         this.idemPut.run(alarm.tenant_id, idempotencyKey, alarm.alarm_id, alarm.received_at);
       }
-      this.alarmPut.run(alarm.tenant_id, alarm.alarm_id, alarm.received_at);
+      const key = `${alarm.tenant_id}/${alarm.alarm_id}`;
+      // A second accept of the same alarm id keeps the first row, as INSERT OR IGNORE would.
+      if (!this.rows.get(key)) this.put(key, { tenantId: alarm.tenant_id, alarmId: alarm.alarm_id, receivedAt: alarm.received_at, outcome: null });
       this.writer.enqueue([makeEvent("alarm.received", alarm.tenant_id, alarm.alarm_id, alarm, alarm.received_at)]);
       return { alarm_id: alarm.alarm_id, duplicate: false };
     });
   }
 
   async get(tenantId: string, alarmId: string): Promise<AlarmState | null> {
-    const row = this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined;
+    const pending = this.rows.active ? this.rows.get(`${tenantId}/${alarmId}`) : undefined;
+    const row = pending ? { outcome: pending.outcome ?? this.storedOutcome(tenantId, alarmId) } : (this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined);
     if (!row) return null;
-    return row.outcome ? (JSON.parse(row.outcome) as Outcome) : { alarm_id: alarmId, status: "queued" };
+    if (!row.outcome) return { alarm_id: alarmId, status: "queued" };
+    const outcome = JSON.parse(row.outcome) as Outcome;
+    return { ...outcome, recommendations: await this.recommendationsOf(tenantId, outcome.incident_id) };
   }
 
   async putOutcome(tenantId: string, outcome: Outcome) {
-    this.outcomePut.run(JSON.stringify(outcome), tenantId, outcome.alarm_id);
-    this.writer.afterCommit(() => this.wake(`${tenantId}/${outcome.alarm_id}`, outcome));
+    const key = `${tenantId}/${outcome.alarm_id}`;
+    const stored = JSON.stringify({ ...outcome, recommendations: [] });
+    const prev = this.rows.get(key);
+    this.put(key, { tenantId, alarmId: outcome.alarm_id, receivedAt: prev?.receivedAt ?? null, outcome: stored });
+    this.writer.afterCommit(() => this.wake(key, outcome));
+  }
+
+  private storedOutcome(tenantId: string, alarmId: string): string | null {
+    return (this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined)?.outcome ?? null;
   }
 
   /** Resolves when the outcome is committed, or with null after `ms`. */
