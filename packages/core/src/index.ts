@@ -12,4 +12,4 @@ export * from "./plans";
 export * from "./json-depth";
 export * from "./source-attributes";
 export { stem } from "./stem";
-export { setRecent } from "./recent";
+export { setRecent, setBounded } from "./recent";

@@ -1,4 +1,4 @@
-import { setRecent, type Incident, type IncidentQuery, type IncidentStore } from "@ir/core";
+import { setBounded, type Incident, type IncidentQuery, type IncidentStore } from "@ir/core";
 import type { Db } from "../db";
 import { decodeCursor, pageOf } from "./page";
 import { WriteBack } from "../write-back";
@@ -51,7 +51,7 @@ export class SqliteIncidents implements IncidentStore {
 
   /** Cached documents are shared, so they are frozen: every writer builds a new one (as the stages do). */
   private remember(key: string, i: Incident) {
-    return setRecent(this.cache, key, Object.freeze(i), CACHE_MAX);
+    return setBounded(this.cache, key, Object.freeze(i), CACHE_MAX);
   }
   async list(tenantId: string, q: IncidentQuery) {
     const where = ["tenant_id = ?"];
@@ -70,12 +70,12 @@ export class SqliteIncidents implements IncidentStore {
     if (hit !== undefined) return hit;
     const id = (this.fpGet.get(tenantId, service, fingerprint) as { incident_id: string } | undefined)?.incident_id ?? null;
     // Misses are not cached: most are new problems asked about once, and would only fill the map.
-    if (id) setRecent(this.fingerprints, key, id, CACHE_MAX);
+    if (id) setBounded(this.fingerprints, key, id, CACHE_MAX);
     return id;
   }
   async indexFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string) {
     this.fpPut.run(tenantId, service, fingerprint, incidentId);
-    setRecent(this.fingerprints, `${tenantId}/${service}/${fingerprint}`, incidentId, CACHE_MAX);
+    setBounded(this.fingerprints, `${tenantId}/${service}/${fingerprint}`, incidentId, CACHE_MAX);
   }
   async findBySourceKey(tenantId: string, sourceKey: string) {
     const row = this.db.prepare("SELECT incident_id FROM source_keys WHERE tenant_id = ? AND source_key = ?").get(tenantId, sourceKey) as { incident_id: string } | undefined;
