@@ -36,7 +36,8 @@ export async function serveHttp(api: ApiHandler, log: Logger, host: string, port
   let closing = false;
   let worker!: Worker;
 
-  const answer = async (m: Forwarded) => {
+  /** Answers go to the thread that asked: one started after a crash numbers its requests from 1 again. */
+  const answer = async (m: Forwarded, from: Worker) => {
     let out: ApiResponse;
     try {
       out = await api({ method: m.method, path: m.path, query: new URLSearchParams(m.query), headers: m.headers, body: m.body, remoteAddress: m.remoteAddress });
@@ -44,21 +45,21 @@ export async function serveHttp(api: ApiHandler, log: Logger, host: string, port
       log.error({ err, request_id: m.requestId }, "unhandled error");
       out = internal;
     }
-    worker.postMessage({ type: "response", id: m.id, status: out.status, headers: out.headers, body: out.body });
+    from.postMessage({ type: "response", id: m.id, status: out.status, headers: out.headers, body: out.body });
     log.debug({ request_id: m.requestId, method: m.method, path: m.path, status: out.status }, "request");
   };
 
   const start = (at: number) => new Promise<number>((resolve, reject) => {
-    worker = new Worker(new URL("./http-thread.mjs", import.meta.url), { workerData: { host, port: at, maxBodyBytes: MAX_BODY_BYTES } });
+    const w = (worker = new Worker(new URL("./http-thread.mjs", import.meta.url), { workerData: { host, port: at, maxBodyBytes: MAX_BODY_BYTES } }));
     let listening = false;
-    worker.on("message", (m: FromThread) => {
-      if (m.type === "request") void answer(m);
+    w.on("message", (m: FromThread) => {
+      if (m.type === "request") void answer(m, w);
       else if (m.type === "warn") log.warn(m.fields, m.msg);
       else if (m.type === "listening") { listening = true; resolve(m.port); }
-      else { reject(Object.assign(new Error(`cannot listen on ${host}:${at}: ${m.message}`), { code: m.code })); void worker.terminate(); }
+      else { reject(Object.assign(new Error(`cannot listen on ${host}:${at}: ${m.message}`), { code: m.code })); void w.terminate(); }
     });
-    worker.on("error", (err) => { if (!listening) reject(err); else log.error({ err }, "HTTP thread failed"); });
-    worker.on("exit", (code) => {
+    w.on("error", (err) => { if (!listening) reject(err); else log.error({ err }, "HTTP thread failed"); });
+    w.on("exit", (code) => {
       if (closing || !listening) return;
       log.error({ code }, "HTTP thread exited; starting it again");
       void start(bound).catch((err) => log.error({ err }, "cannot restart the HTTP thread: no longer serving HTTP"));

@@ -1,4 +1,5 @@
 import { createServer, request } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApiHandler } from "@ir/api";
 import { createLogger } from "../src/logger";
@@ -22,6 +23,10 @@ const send = (port: number, method: string, path: string, body = "", headers: Re
     req.on("error", reject);
     req.end(body);
   });
+
+const canConnect = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = connect(port, "127.0.0.1", () => { socket.destroy(); resolve(true); }).on("error", () => resolve(false));
+});
 
 describe("HTTP on its own thread", () => {
   const fronts: HttpFront[] = [];
@@ -51,6 +56,25 @@ describe("HTTP on its own thread", () => {
     await first.terminate();
     await expect.poll(() => front.thread !== first && lines.some((l) => l.msg.includes("starting it again")), { timeout: 5000 }).toBe(true);
     await expect.poll(() => send(front.port, "GET", "/back").then((r) => r.status, () => 0), { timeout: 5000 }).toBe(200);
+  });
+
+  it("delivers an answer only to the thread that asked: a restarted one numbers its requests afresh", async () => {
+    const release = new Map<string, () => void>();
+    const held = (path: string) => new Promise<void>((r) => release.set(path, r));
+    const front = await serve(async (req) => { if (req.path.startsWith("/asked")) await held(req.path); return echo(req); });
+    const lost = send(front.port, "GET", "/asked-the-old-thread").catch(() => null);
+    await expect.poll(() => release.has("/asked-the-old-thread")).toBe(true);
+    const first = front.thread;
+    await first.terminate();
+    // Listening again: a bare connection, so that the next request is the new thread's first, numbered like the old one's.
+    await expect.poll(() => canConnect(front.port), { timeout: 5000 }).toBe(true);
+    const asked = send(front.port, "GET", "/asked-the-new-thread");
+    await expect.poll(() => release.has("/asked-the-new-thread")).toBe(true);
+    release.get("/asked-the-old-thread")!();
+    await lost;
+    await new Promise((r) => setTimeout(r, 50));
+    release.get("/asked-the-new-thread")!();
+    expect(JSON.parse((await asked).body).path).toBe("/asked-the-new-thread");
   });
 
   it("fails to start with the address in the message when the port is taken", async () => {

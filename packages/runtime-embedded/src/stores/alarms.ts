@@ -19,6 +19,8 @@ export class SqliteAlarms implements AlarmStore {
   private readonly idemGet;
   private readonly idemPut;
   private readonly alarmGet;
+  private readonly rowInsert;
+  private readonly rowDecide;
   private readonly rows: WriteBack<PendingRow>;
   private readonly waiters = new Map<string, Array<(o: Outcome) => void>>();
   /**
@@ -39,17 +41,16 @@ export class SqliteAlarms implements AlarmStore {
     this.idemGet = db.prepare("SELECT alarm_id FROM idempotency WHERE tenant_id = ? AND key = ?");
     this.idemPut = db.prepare("INSERT INTO idempotency (tenant_id, key, alarm_id, created_at) VALUES (?, ?, ?, ?)");
     this.alarmGet = db.prepare("SELECT outcome FROM alarms WHERE tenant_id = ? AND alarm_id = ?");
-    const insert = db.prepare(`INSERT INTO alarms (tenant_id, alarm_id, received_at, outcome) VALUES (?, ?, ?, ?)
+    this.rowInsert = db.prepare(`INSERT INTO alarms (tenant_id, alarm_id, received_at, outcome) VALUES (?, ?, ?, ?)
       ON CONFLICT (tenant_id, alarm_id) DO UPDATE SET outcome = excluded.outcome WHERE excluded.outcome IS NOT NULL`);
-    const decide = db.prepare("UPDATE alarms SET outcome = ? WHERE tenant_id = ? AND alarm_id = ?");
+    this.rowDecide = db.prepare("UPDATE alarms SET outcome = ? WHERE tenant_id = ? AND alarm_id = ?");
     this.rows = tx.track(new WriteBack<PendingRow>((_, r) => this.writeRow(r)));
-    this.writeRow = (r) => {
-      if (r.receivedAt !== null) insert.run(r.tenantId, r.alarmId, r.receivedAt, r.outcome);
-      else decide.run(r.outcome, r.tenantId, r.alarmId);
-    };
   }
 
-  private readonly writeRow: (r: PendingRow) => void;
+  private writeRow(r: PendingRow) {
+    if (r.receivedAt !== null) this.rowInsert.run(r.tenantId, r.alarmId, r.receivedAt, r.outcome);
+    else this.rowDecide.run(r.outcome, r.tenantId, r.alarmId);
+  }
 
   /** Buffered until COMMIT inside a transaction; written at once outside one (tests, tools). */
   private put(key: string, row: PendingRow) {
