@@ -65,13 +65,14 @@ const coldImportMs = (file: string, then: string[] = []): number => {
  * the retention worker sweeps the DLQs (SQS) before it purges (DynamoDB, S3).
  */
 const SDK = { dynamodb: "src/sdk/dynamodb.ts", eventbridge: "src/sdk/eventbridge.ts", s3: "src/sdk/s3.ts", sqs: "src/sdk/sqs.ts" };
+const STAGE = [SDK.dynamodb, SDK.eventbridge];
 const FIRST_CALL: Record<string, string[]> = {
-  ingest: [SDK.dynamodb, SDK.eventbridge],
-  embed: [SDK.dynamodb, SDK.eventbridge, "openai"],
-  match: [SDK.dynamodb, SDK.s3, SDK.eventbridge, "@pinecone-database/pinecone"],
-  enrich: [SDK.dynamodb, SDK.s3, SDK.eventbridge, "@pinecone-database/pinecone", "openai"],
-  notify: [SDK.dynamodb, SDK.s3, SDK.eventbridge],
-  http: [SDK.dynamodb, SDK.eventbridge],
+  ingest: STAGE,
+  embed: [...STAGE, "openai"],
+  match: [...STAGE, SDK.s3, "@pinecone-database/pinecone"],
+  enrich: [...STAGE, SDK.s3, "@pinecone-database/pinecone", "openai"],
+  notify: [...STAGE, SDK.s3],
+  http: STAGE,
   retention: [SDK.sqs, SDK.dynamodb, SDK.s3],
 };
 const firstCallModules = (name: string) => [...(externalSdk ? [] : ["@aws-sdk/credential-provider-env"]), ...(FIRST_CALL[name] ?? [])];
@@ -89,7 +90,9 @@ const chunksOf = (meta: Metafile, index: string) => {
   visit(index);
   // `module` is a package name or one of this package's own files (src/...).
   const lazyChunk = (module: string) => {
-    const hit = outputs.find((o) => o.entryPoint?.includes(module.startsWith("src/") ? `runtime-aws/${module}` : `node_modules/${module}/`));
+    // esbuild names entry points relative to the directory it runs in: compare resolved paths, as for outputs.
+    const own = module.startsWith("src/") ? join(root, module) : null;
+    const hit = outputs.find((o) => o.entryPoint && (own ? join(process.cwd(), o.entryPoint) === own : o.entryPoint.includes(`node_modules/${module}/`)));
     if (!hit) throw new Error(`${module} is not a lazily loaded chunk of ${index}`);
     return hit.path;
   };

@@ -243,7 +243,6 @@ export class LshTables {
   }
 }
 
-
 const popcount = (x: number) => {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);

@@ -2,6 +2,7 @@ import type { VectorIndex, VectorMatch, VectorMetadata } from "@ir/core";
 import type { Db } from "./db";
 import { KEEP, LshTables, WIDE } from "./lsh";
 import { PackedVectors } from "./packed-vectors";
+import { grown } from "./typed-arrays";
 
 /** Up to this many vectors a shard is scanned exactly; beyond it LSH picks the candidates (see lsh.ts). */
 export const EXACT_SCAN_LIMIT = 4096;
@@ -207,13 +208,8 @@ class Shard {
   }
 
   search(query: Float32Array, top: TopK) {
-    let q = query;
-    if (q.length < this.dims) { q = new Float32Array(this.dims); q.set(query); }
+    const q = query.length < this.dims ? grown(query, this.dims) : query;
     // Filters are checked only for a score that would make the cut: most candidates never pay for the metadata lookup.
-    const consider = (slot: number) => {
-      const score = this.packed.dot(slot, q);
-      if (top.wants(score)) top.offer(score, this.bySlot[slot]!);
-    };
     if (!this.lsh) {
       const slots = this.bySlot.length;
       if (this.scores.length < slots) this.scores = new Float32Array(Math.max(1024, 2 * slots));
@@ -224,6 +220,10 @@ class Shard {
       }
       return;
     }
+    const consider = (slot: number) => {
+      const score = this.packed.dot(slot, q);
+      if (top.wants(score)) top.offer(score, this.bySlot[slot]!);
+    };
     const slots = this.lsh.candidates(q);
     const kept = Math.min(KEEP, slots.length);
     for (let i = 0; i < kept; i++) consider(slots[i]);

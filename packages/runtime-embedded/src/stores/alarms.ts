@@ -73,7 +73,7 @@ export class SqliteAlarms implements AlarmStore {
   }
 
   private record(alarm: Alarm, idempotencyKey: string | undefined) {
-    return (this.joins ? this.writer.join.bind(this.writer) : this.writer.write.bind(this.writer))(() => {
+    const write = () => {
       if (idempotencyKey) {
         const prior = this.idemGet.get(alarm.tenant_id, idempotencyKey) as { alarm_id: string } | undefined;
         if (prior) return { alarm_id: prior.alarm_id, duplicate: true };
@@ -84,12 +84,13 @@ export class SqliteAlarms implements AlarmStore {
       if (!this.rows.get(key)) this.put(key, { tenantId: alarm.tenant_id, alarmId: alarm.alarm_id, receivedAt: alarm.received_at, outcome: null });
       this.writer.enqueue([makeEvent("alarm.received", alarm.tenant_id, alarm.alarm_id, alarm, alarm.received_at)]);
       return { alarm_id: alarm.alarm_id, duplicate: false };
-    });
+    };
+    return this.joins ? this.writer.join(write) : this.writer.write(write);
   }
 
   async get(tenantId: string, alarmId: string): Promise<AlarmState | null> {
-    const pending = this.rows.active ? this.rows.get(`${tenantId}/${alarmId}`) : undefined;
-    const row = pending ? { outcome: pending.outcome ?? this.storedOutcome(tenantId, alarmId) } : (this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined);
+    // A row pending in this transaction is either new (no stored outcome yet) or carries the outcome just decided.
+    const row = this.rows.get(`${tenantId}/${alarmId}`) ?? (this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined);
     if (!row) return null;
     if (!row.outcome) return { alarm_id: alarmId, status: "queued" };
     const outcome = JSON.parse(row.outcome) as Outcome;
@@ -102,10 +103,6 @@ export class SqliteAlarms implements AlarmStore {
     const prev = this.rows.get(key);
     this.put(key, { tenantId, alarmId: outcome.alarm_id, receivedAt: prev?.receivedAt ?? null, outcome: stored });
     this.writer.afterCommit(() => this.wake(key, outcome));
-  }
-
-  private storedOutcome(tenantId: string, alarmId: string): string | null {
-    return (this.alarmGet.get(tenantId, alarmId) as { outcome: string | null } | undefined)?.outcome ?? null;
   }
 
   /** Resolves when the outcome is committed, or with null after `ms`. */
