@@ -159,6 +159,18 @@ const checkName = (name: string, max: number, what: string) => {
   check(NAME_CHARS.test(name), `${what} "${name}" may only use letters, digits, ".", "-" and "_"`);
 };
 
+/**
+ * The queue's own redrive, the net for crashes (the runtime dead-letters handled failures itself). A retry
+ * window needs receives to spend: about one a minute (the backoff's cap) for its length. A FIFO message is
+ * also received each time it is handed back unrun behind a failing message of its group (the runtime counts
+ * real runs itself): room for it to wait behind FIFO_WAITS messages that use all their attempts.
+ */
+export const FIFO_WAITS = 3;
+export const maxReceiveCountOf = (spec: StageSpec, fifo: boolean) => {
+  const own = spec.maxAttempts + Math.ceil((spec.retryWindowSeconds ?? 0) / 60);
+  return Math.min(1000, fifo ? own + FIFO_WAITS * spec.maxAttempts : own);
+};
+
 function planRules(stage: StageName, spec: StageSpec, prefix: string, fifo: boolean, shards: number): RulePlan[] {
   const rules: RulePlan[] = [];
   for (const event of spec.consumes) {
@@ -228,8 +240,7 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
       queueName,
       dlqName,
       fifo,
-      // A retry window needs receives to spend: about one a minute (the backoff's cap) for its length.
-      maxReceiveCount: Math.min(1000, spec.maxAttempts + Math.ceil(((spec as StageSpec).retryWindowSeconds ?? 0) / 60)),
+      maxReceiveCount: maxReceiveCountOf(spec, fifo),
       visibilityTimeoutSeconds,
       handler: `${HANDLERS_DIR}/${stage}.handler`,
       handlerFile: `${HANDLERS_DIR}/${stage}.ts`,

@@ -37,6 +37,7 @@ export const sk = {
   auditPrefix: "audit#",
   lease: (name: string) => `lease#${name}`,
   processed: (stage: string, eventId: string) => `evt#${stage}#${eventId}`,
+  failures: (stage: string, eventId: string) => `fail#${stage}#${eventId}`,
   embedding: (model: string, textHash: string) => `emb#${model}#${textHash}`,
 } as const;
 

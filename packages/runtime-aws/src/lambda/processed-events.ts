@@ -92,6 +92,20 @@ export class ProcessedEvents {
     ).catch((err) => { if (!isConditionFailed(err)) throw err; });
   }
 
+  /**
+   * Counts a failed run of the event and returns the runs failed so far, this one included. On a FIFO queue
+   * the message's receive count cannot serve: it also goes up each time the message is handed back unrun
+   * behind a failing message of its group. One write per failure; successes cost nothing.
+   */
+  async failedRun(stage: StageName, event: PipelineEvent): Promise<number> {
+    const attrs = await this.table.update(
+      { pk: pk.tenant(event.tenant_id), sk: sk.failures(stage, event.id) },
+      "ADD #n :one SET expires_at = :expires",
+      { names: { "#n": "n" }, values: { ":one": 1, ":expires": ttlIn(Date.now(), KEEP_S) }, returnNew: true },
+    );
+    return Number(attrs?.n ?? 1);
+  }
+
   private key(stage: StageName, event: PipelineEvent) {
     return { pk: pk.tenant(event.tenant_id), sk: sk.processed(stage, event.id) };
   }

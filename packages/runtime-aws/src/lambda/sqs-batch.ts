@@ -75,7 +75,10 @@ export async function runBatch(deps: BatchDeps, records: SQSRecord[], deadline: 
     try {
       let stop = false;
       for (const m of members) {
-        if (stop) { failed.add(m.record.messageId); continue; }
+        // Handed back at once: left in flight until the queue's visibility timeout, they would hold the whole
+        // group (a shard of tenants) for minutes after the failed one's short retry delay. The failed one,
+        // still in flight, keeps them behind it.
+        if (stop) { failed.add(m.record.messageId); await changeVisibility(deps, m.record, 0, log); continue; }
         const outcome = await processRecord(deps, m, deadline, log);
         if (!outcome.ok) {
           failed.add(m.record.messageId);
@@ -97,10 +100,13 @@ async function acquireLease(deps: BatchDeps, event: PipelineEvent, name: string,
 
 async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseLog: Logger): Promise<Outcome> {
   const { record } = p;
-  const attempts = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-  if (!p.event) return deadLetter(deps, record, p.poison ?? "unreadable", attempts, undefined, baseLog);
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  if (!p.event) return deadLetter(deps, record, p.poison ?? "unreadable", receives, undefined, baseLog);
   const event = p.event;
-  const log = baseLog.child({ event_id: event.id, event_type: event.type, tenant_id: event.tenant_id || undefined, message_id: record.messageId, attempt: attempts });
+  const log = baseLog.child({ event_id: event.id, event_type: event.type, tenant_id: event.tenant_id || undefined, message_id: record.messageId, receives });
+  /** Runs of this event that failed, this one included (see ProcessedEvents.failedRun for why FIFO counts its own). */
+  const failedRuns = () => record.attributes?.MessageGroupId === undefined ? Promise.resolve(receives)
+    : deps.processed.failedRun(deps.stage, event).catch((err) => { log.warn({ err }, "could not count the failed run; using the receive count"); return receives; });
   if (Date.now() >= deadline) return { ok: false };
 
   const guard = guardOf(deps.stage, event.type);
@@ -132,6 +138,7 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
     }
     if (err instanceof RetryLater) {
       const spec: StageSpec = STAGES[deps.stage];
+      const attempts = await failedRuns();
       // Past the stage's retry window (or with none and out of attempts), "later" has become "never".
       if (withinRetryWindow(spec, event.at, Date.now()) ? false : attempts >= spec.maxAttempts) {
         return deadLetter(deps, record, `still failing after ${attempts} attempts: ${err.message}`, attempts, event, log);
@@ -147,7 +154,8 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
       await changeVisibility(deps, record, 1 + Math.random() * 2, log);
       return { ok: false };
     }
-    if (err instanceof Poison) return deadLetter(deps, record, err.message, attempts, event, log);
+    if (err instanceof Poison) return deadLetter(deps, record, err.message, receives, event, log);
+    const attempts = await failedRuns();
     if (attempts >= STAGES[deps.stage].maxAttempts) {
       log.error({ err }, "attempts exhausted; dead-lettering");
       return deadLetter(deps, record, `failed ${attempts} times; last error: ${errorText(err)}`, attempts, event, log);
