@@ -85,8 +85,9 @@ export class S3Documents {
     const { sdk, client } = await this.client.use();
     do {
       const out = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      const keys = (out.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
+      // Through deleteKeys for its per-key error check: a tenant erase must not leave an object behind unseen.
+      const keys = (out.Contents ?? []).map((o) => o.Key!);
+      if (keys.length) await this.deleteKeys(keys);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
   }
