@@ -82,9 +82,11 @@ export function createWorkers(d: RuntimeDeps) {
   // Retention (docs/aws.md): hourly, it deletes incidents, alarm outcomes, audit events and dead letters past each
   // tenant's retention, and their Pinecone vectors, which no lifecycle rule or TTL reaches. It sweeps the DLQs into the
   // dead-letter catalogue first. EventBridge Scheduler (CronV2; SST's Cron is deprecated) with no retries: the next hour is the retry.
+  // The Scheduler invokes asynchronously, so Lambda's own async retries (two by default) are turned off too.
   new sst.aws.CronV2("Retention", {
     schedule: RETENTION_SCHEDULE,
-    function: functionArgs(RETENTION_FUNCTION, "retention: purge what each tenant's plan no longer keeps", env, [...shared, ...dlqs]),
+    retries: 0,
+    function: { ...functionArgs(RETENTION_FUNCTION, "retention: purge what each tenant's plan no longer keeps", env, [...shared, ...dlqs]), retries: 0 },
   });
 
   return workers;
