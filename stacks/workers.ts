@@ -72,9 +72,10 @@ export function createWorkers(d: RuntimeDeps) {
   // The HTTP API: the contract in docs/aws.md and DESIGN §4. It reads outcomes, accepts alarms (ingest queue),
   // lists and replays dead letters (all DLQs) and checks the admin key.
   const dlqs = d.plans.map((p) => d.queues[p.stage].dlq);
-  const ingest = d.queues[ingestStage(d.plans).stage].queue;
+  const { queue: ingest, forwarded } = d.queues[ingestStage(d.plans).stage];
   d.api.route("$default", {
-    ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env, IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...shared, d.secrets.adminKey, ingest, ...dlqs]),
+    // The forwarded-alarms queue too: a dead-lettered forwarded CloudWatch event is replayed there.
+    ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env, IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...shared, d.secrets.adminKey, ingest, ...(forwarded ? [forwarded] : []), ...dlqs]),
     // The dashboard is one built HTML file (npm ci runs its build); it ships beside the handler.
     copyFiles: [{ from: "packages/dashboard/dist/index.html", to: DASHBOARD_IN_BUNDLE }],
   });

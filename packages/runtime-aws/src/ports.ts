@@ -45,7 +45,7 @@ export const createAwsPorts = (config: AwsConfig, clients: AwsClients = createCl
   const log = createLogger(config.logLevel);
   const bus = new EventBridgeBus(clients.eventBridge, config.busName);
   const vectors = new PineconeVectorIndex(clients.pinecone, new RecentVectors(table));
-  const deadLetters = new SqsDeadLetters(clients.sqs, table, bus, { ingest: config.ingestQueueUrl, deadLetters: config.deadLetterQueueUrls });
+  const deadLetters = new SqsDeadLetters(clients.sqs, table, bus, { ingest: config.ingestQueueUrl, forwarded: config.ingestForwardedQueueUrl, deadLetters: config.deadLetterQueueUrls });
   const registry = new TenantRegistry(table);
   const tenants = new DynamoTenantStore(table, registry);
   // One per container: what incidents, alarm outcomes and audit events are stamped with (S3 tag, DynamoDB expires_at).

@@ -1,6 +1,13 @@
-import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, type PipelineEvent } from "@ir/core";
+import { ingestStage } from "@ir/ingest";
+import { SqsDeadLetters } from "../src/adapters/dead-letters";
+import { ProcessedEvents } from "../src/lambda/processed-events";
+import { runBatch } from "../src/lambda/sqs-batch";
+import type { SourceQueues } from "../src/lambda/source-queues";
+import type { AwsPorts } from "../src/ports";
 import { useAwsEnvironment, BUS } from "./support/environment";
 import { waitFor } from "./support/wait";
 
@@ -80,5 +87,27 @@ describe("DeadLetters on the SQS DLQs", () => {
     const [again] = await waitFor("replayed raw message", () => receiveAll(aws.env.emulators.ingestQueueUrl).then((ms) => (ms.length ? ms : undefined)));
     expect(again.Body).toBe("{not json");
     expect(again.MessageAttributes?.["ir-api-key"]?.StringValue).toBe("ir_live_x");
+  });
+
+  it("replays a forwarded CloudWatch event that ingest dead-lettered to the forwarded-alarms queue, where its account names the tenant", async () => {
+    const forwarded = (await aws.env.sqs.send(new CreateQueueCommand({ QueueName: "ir-test-ingest-forwarded" }))).QueueUrl!;
+    const config = { ...aws.ports.config, ingestForwardedQueueUrl: forwarded };
+    // A forwarded event from an account no tenant has registered yet: Poison, dead-lettered.
+    const record: SQSRecord = {
+      messageId: "fwd-1", receiptHandle: "rh-fwd-1", body: JSON.stringify({ "detail-type": "CloudWatch Alarm State Change", source: "aws.cloudwatch", account: "123456789012", detail: {} }),
+      attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), SenderId: "0", ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:ir-test-ingest-forwarded", awsRegion: "us-east-1",
+    };
+    const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } } as never;
+    const deps = { stage: "ingest" as const, handler: ingestStage, ports: { ...aws.ports, config } as AwsPorts, processed: new ProcessedEvents(aws.ports.table), queues: {} as SourceQueues };
+    expect(await runBatch(deps, [record], Date.now() + 30_000, quiet)).toEqual([]);
+
+    const deadLetters = new SqsDeadLetters(aws.ports.clients.sqs, aws.ports.table, aws.ports.bus, { ingest: config.ingestQueueUrl, forwarded, deadLetters: config.deadLetterQueueUrls });
+    const letter = (await deadLetters.list(null, { limit: 50 })).items.find((d) => d.reason.includes("123456789012"))!;
+    expect(letter).toMatchObject({ stage: "ingest", event_type: "source.raw" });
+    expect(await deadLetters.replay(null, letter.id)).toBe(true);
+    const [again] = await waitFor("replayed forwarded event", () => receiveAll(forwarded).then((ms) => (ms.length ? ms : undefined)));
+    expect(JSON.parse(again.Body!).account).toBe("123456789012");
+    expect((await receiveAll(aws.env.emulators.ingestQueueUrl)).map((m) => m.Body)).not.toContain(record.body);
   });
 });

@@ -9,7 +9,11 @@ import { pk, ttlIn } from "../table";
 /** Message attributes the runtime puts on what it dead-letters (SQS allows ten per message, so details share one). */
 export const REASON_ATTRIBUTE = "ir-reason";
 export const DETAILS_ATTRIBUTE = "ir-dead-letter";
-export interface DeadLetterDetails { stage: StageName; tenant_id: string; event_type: EventType; attempts: number; failed_at: string }
+export interface DeadLetterDetails {
+  stage: StageName; tenant_id: string; event_type: EventType; attempts: number; failed_at: string;
+  /** A raw message from the forwarded-alarms queue (a customer's CloudWatch event): replayed there, not to the ingest queue. */
+  queue?: "forwarded";
+}
 
 /** SQS keeps messages 14 days at most; the catalogue keeps them as long. */
 const KEEP_S = 14 * 24 * 3600;
@@ -23,15 +27,15 @@ const deadLetterId = (failedAt: string, messageId: string) =>
  * attempts-exhausted path (with the reason attached), and SQS's own redrive after maxReceiveCount (a crash
  * or timeout, no reason). SQS cannot be paged or filtered by tenant, so listing first sweeps the DLQs into
  * a DynamoDB catalogue (conditional put, then delete from SQS: a crash in between only repeats the put),
- * and lists and replays from there. Replay puts the message back where it entered: the ingest queue for raw
- * messages, the bus (whose rule routes it to the failed stage) for events.
+ * and lists and replays from there. Replay puts the message back where it entered: the ingest queue (or the
+ * forwarded-alarms queue) for raw messages, the bus (whose rule routes it to the failed stage) for events.
  */
 export class SqsDeadLetters implements DeadLetters {
   constructor(
     private readonly sqs: SqsLazy,
     private readonly table: DynamoTable,
     private readonly bus: Bus,
-    private readonly queues: { ingest: string; deadLetters: Record<StageName, string> },
+    private readonly queues: { ingest: string; forwarded?: string; deadLetters: Record<StageName, string> },
   ) {}
 
   async list(tenantId: string | null, q: PageQuery): Promise<Page<DeadLetter>> {
@@ -66,8 +70,9 @@ export class SqsDeadLetters implements DeadLetters {
     if (!item || (tenantId !== null && item.tenant_id !== tenantId)) return false;
     if (item.stage === "ingest") {
       const { sdk, client } = await this.sqs.use();
+      // A forwarded event carries no key: on the direct-publish queue it could not name its tenant.
       await client.send(new sdk.SendMessageCommand({
-        QueueUrl: this.queues.ingest,
+        QueueUrl: item.queue === "forwarded" && this.queues.forwarded ? this.queues.forwarded : this.queues.ingest,
         MessageBody: item.body as string,
         MessageAttributes: JSON.parse((item.attributes as string | undefined) ?? "{}") as Record<string, MessageAttributeValue>,
       }));
@@ -118,6 +123,7 @@ export class SqsDeadLetters implements DeadLetters {
       reason,
       failed_at: failedAt,
       attempts: details.attempts ?? Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+      ...(details.queue ? { queue: details.queue } : {}),
       body,
       // Kept for replay only (an ingest message's API key travels here); never listed.
       attributes: JSON.stringify(attrs),

@@ -6,7 +6,7 @@ import type { AwsPorts } from "../ports";
 import { deterministicIds } from "./deterministic-ids";
 import { orderKeyOf } from "./order-key";
 import { guardOf, type ProcessedEvents } from "./processed-events";
-import { eventFromRecord } from "./sqs-records";
+import { eventFromRecord, isFromQueue } from "./sqs-records";
 import type { SourceQueues } from "./source-queues";
 
 /** SQS caps a visibility timeout at 12 hours. */
@@ -205,6 +205,7 @@ async function deadLetter(deps: BatchDeps, record: SQSRecord, reason: string, at
     event_type: event?.type ?? STAGES[deps.stage].consumes[0],
     attempts,
     failed_at: new Date().toISOString(),
+    ...(isFromQueue(record, deps.ports.config.ingestForwardedQueueUrl) ? { queue: "forwarded" as const } : {}),
   };
   const kept = Object.entries(record.messageAttributes ?? {})
     .filter(([name, v]) => name !== REASON_ATTRIBUTE && name !== DETAILS_ATTRIBUTE && v.stringValue !== undefined)
