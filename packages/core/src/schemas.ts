@@ -121,6 +121,11 @@ export const Incident = z.object({
   /** Masked tokens with `<*>` where occurrences differed: the mined template of this incident. */
   template: z.string(),
   source_keys: z.array(z.string()),
+  /**
+   * Source keys (of `source_keys`) whose source said resolved since they last fired. Alerts of one Alertmanager
+   * group often fold into one incident; it resolves when the last of them does, not the first.
+   */
+  resolved_source_keys: z.array(z.string()).optional(),
   flapping: z.boolean(),
 });
 export type Incident = z.infer<typeof Incident>;

@@ -26,8 +26,15 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   if (!tenant || !tenant.settings.auto_resolve) return [];
   const id = await ports.incidents.findBySourceKey(r.tenant_id, r.source_key);
   const incident = id ? await ports.incidents.get(r.tenant_id, id) : null;
-  if (!incident) return [];
-  return (await resolveIncident(ports, incident, { resolution: r.resolution, resolved_by: r.resolved_by }, cause)).events;
+  if (!incident || incident.status !== "OPEN") return [];
+  // Another source key of the incident still fires (a sibling alert of the same group, folded into it by dedup):
+  // resolving now would page a regression when that one fires again.
+  const resolvedKeys = addKey(incident.resolved_source_keys ?? [], r.source_key);
+  if (incident.source_keys.some((k) => !resolvedKeys.includes(k))) {
+    await ports.incidents.put({ ...incident, resolved_source_keys: resolvedKeys });
+    return [];
+  }
+  return (await resolveIncident(ports, { ...incident, resolved_source_keys: [] }, { resolution: r.resolution, resolved_by: r.resolved_by }, cause)).events;
 }
 
 const candidateOf = (i: Incident, score: number): Candidate => ({ incident_id: i.incident_id, status: i.status, template: i.template, score, created_at: i.created_at });
@@ -115,7 +122,11 @@ async function replayed(ports: Ports, e: AlarmEmbedded, incident: Incident, recu
 function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach" }, now: string): Incident {
   const severity = maxSeverity(target.severity, e.alarm.severity);
   let next = appendHistory(
-    { ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, source_keys: addKey(target.source_keys, e.alarm.source_key) },
+    {
+      ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, source_keys: addKey(target.source_keys, e.alarm.source_key),
+      // Firing again: no longer among the keys that said resolved.
+      ...(target.resolved_source_keys?.length ? { resolved_source_keys: target.resolved_source_keys.filter((k) => k !== e.alarm.source_key) } : {}),
+    },
     { timestamp: now, event: "recurred", user: "system", alarm_id: e.alarm.alarm_id, match: { method: d.method, score: round(d.score) } },
   );
   if (severity !== target.severity) next = appendHistory(next, { timestamp: now, event: "escalated", user: "system", comment: `${target.severity} → ${severity}` });
