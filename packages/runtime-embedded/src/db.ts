@@ -63,6 +63,15 @@ export class RedoCarefully extends Error {
   constructor(cause: unknown) { super("redo with savepoints", { cause }); }
 }
 
+/**
+ * Thrown by a savepoint whose failure took the whole transaction with it: SQLite rolls back by itself on
+ * some errors (SQLITE_FULL, SQLITE_IOERR). What follows would run in autocommit mode, so the unit of work
+ * must fail as a whole, not just the message it was on. Callers that catch per-message errors let it through.
+ */
+export class TransactionLost extends Error {
+  constructor(cause: unknown) { super("the transaction was rolled back by SQLite", { cause }); }
+}
+
 /** Run one unit of work inside a transaction that also works around `await` (better-sqlite3's helper is sync-only). */
 export class Tx {
   private depth = 0;
@@ -116,11 +125,7 @@ export class Tx {
       for (const wb of this.writeBacks) wb.release();
       return out;
     } catch (err) {
-      this.db.prepare(`ROLLBACK TO ${name}`).run();
-      this.db.prepare(`RELEASE ${name}`).run();
-      for (const wb of this.writeBacks) wb.rollback();
-      this.rolledBack();
-      throw err;
+      throw this.abandon(name, err);
     } finally {
       this.depth--;
     }
@@ -139,12 +144,24 @@ export class Tx {
       for (const wb of this.writeBacks) wb.release();
       return out;
     } catch (err) {
-      this.db.prepare("ROLLBACK TO g").run();
-      this.db.prepare("RELEASE g").run();
-      for (const wb of this.writeBacks) wb.rollback();
-      this.rolledBack();
-      throw err;
+      throw this.abandon("g", err);
     }
+  }
+
+  /** Undo a failed savepoint; returns the error to throw, which says whether the rest of the transaction survived. */
+  private abandon(name: string, err: unknown): unknown {
+    let undone = false;
+    // No savepoint is left to return to when SQLite has already rolled back the whole transaction.
+    if (this.db.inTransaction) {
+      try {
+        this.db.prepare(`ROLLBACK TO ${name}`).run();
+        this.db.prepare(`RELEASE ${name}`).run();
+        undone = true;
+      } catch { /* then the transaction cannot be trusted: fail it as a whole */ }
+    }
+    for (const wb of this.writeBacks) wb.rollback();
+    this.rolledBack();
+    return undone || err instanceof TransactionLost ? err : new TransactionLost(err);
   }
 
   /** Callbacks that must only see committed state (waking waiters, cache fills). */
@@ -164,11 +181,16 @@ export class Tx {
       for (const wb of this.writeBacks) wb.flush();
       this.db.prepare("COMMIT").run();
     } catch (err) {
-      this.db.prepare("ROLLBACK").run();
+      // After SQLITE_FULL or SQLITE_IOERR, SQLite may have rolled back already: a ROLLBACK would then throw,
+      // skip the cleanup below (leaving this transaction's write-back frames to the next one) and hide err.
+      if (this.db.inTransaction) {
+        try { this.db.prepare("ROLLBACK").run(); } catch { /* err is the failure worth reporting */ }
+      }
       for (const wb of this.writeBacks) wb.reset();
       this.afterCommit = [];
       this.rolledBack();
-      throw err;
+      // TransactionLost matters only inside the unit of work; its caller is owed SQLite's own error.
+      throw err instanceof TransactionLost ? err.cause : err;
     } finally {
       this.depth = 0;
     }

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Alarm } from "@ir/core";
+import { openStore } from "../src/start";
+
+const TENANT = "t_txfail";
+const alarm: Alarm = {
+  alarm_id: "alm_after_full", tenant_id: TENANT, source: "http", error: "disk full on host 1", service: "db", severity: "HIGH", metadata: {},
+  occurred_at: "2031-01-01T00:00:00.000Z", received_at: "2031-01-01T00:00:00.000Z",
+};
+
+describe("a transaction SQLite rolled back by itself", () => {
+  const dirs: string[] = [];
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  it("fails with its own error, and leaves nothing behind for the next transaction", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ir-txfail-"));
+    dirs.push(dir);
+    const { db, writer, ports } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    const limit = db.pragma("max_page_count", { simple: true }) as number;
+
+    // SQLITE_FULL rolls back the whole transaction, not just the statement.
+    db.pragma(`max_page_count = ${pages + 2}`);
+    const full = writer.exclusive(() => {
+      db.prepare("INSERT INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, "big", "x".repeat(1024 * 1024));
+    });
+    await expect(full).rejects.toMatchObject({ code: "SQLITE_FULL" });
+    expect(db.inTransaction).toBe(false);
+
+    db.pragma(`max_page_count = ${limit}`);
+    const accepted = await ports.alarms.accept(alarm, undefined);
+    expect(accepted.alarm_id).toBe(alarm.alarm_id);
+    expect(await ports.alarms.get(TENANT, alarm.alarm_id)).toEqual({ alarm_id: alarm.alarm_id, status: "queued" });
+    db.close();
+  });
+
+  it("fails a whole group commit when one of its writes loses the transaction: the writes after it do not commit on their own", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ir-txfail-"));
+    dirs.push(dir);
+    const { db, writer } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const put = (key: string, size: number) => () => db.prepare("INSERT INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, key, "x".repeat(size));
+    db.pragma(`max_page_count = ${(db.pragma("page_count", { simple: true }) as number) + 2}`);
+
+    // One tick: one transaction, each write in a savepoint of its own.
+    const results = await Promise.allSettled([writer.write(put("big", 1024 * 1024)), writer.write(put("small", 10))]);
+
+    expect(results.map((r) => r.status === "rejected" && (r.reason as { code?: string }).code)).toEqual(["SQLITE_FULL", "SQLITE_FULL"]);
+    expect(db.prepare("SELECT key FROM kv WHERE tenant_id = ?").all(TENANT)).toEqual([]);
+    db.close();
+  });
+});
