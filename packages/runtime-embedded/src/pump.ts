@@ -1,11 +1,22 @@
 import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
-import { RedoCarefully } from "./db";
+import { RedoCarefully, TransactionLost } from "./db";
 import type { LocalQueue, QueuedMessage } from "./queue";
 import type { Writer } from "./writer";
 
 /** Events whose handlers talk to the network and write nothing locally: run outside the store lock, many at once. */
 const EXTERNAL = new Set(["notification.send"]);
 const MAX_IN_FLIGHT_SENDS = 16;
+/**
+ * How long stop() waits for sends in flight: a send's DNS lookup and request time out after 5 s and 10 s
+ * (see @ir/notify). One still running after that is redelivered when its lease expires.
+ */
+const STOP_WAIT_MS = 15_000;
+/**
+ * While every send slot is taken, the sends left queued are due already, so the timer would fire at once and
+ * claim them again for nothing. The send that frees a slot kicks; the timer only has to catch other stages'
+ * retries, which back off for at least this long anyway.
+ */
+const SATURATED_POLL_MS = 250;
 /** Messages per transaction: larger batches amortize the commit, smaller ones keep latency low under load. */
 const BATCH = 64;
 
@@ -22,7 +33,12 @@ export class Pump {
   private scheduled = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
-  private inFlight = 0;
+  /** The drain in progress, if any: stop() lets it finish, since it may start sends. */
+  private draining: Promise<void> = Promise.resolve();
+  /** Sends started and not yet recorded in the store. */
+  private readonly sends = new Set<Promise<void>>();
+  /** The last pass left sends queued for want of a free slot. */
+  private sendsWaiting = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -40,17 +56,26 @@ export class Pump {
   kick = () => {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => { this.scheduled = false; void this.drain(); });
+    setImmediate(() => { this.scheduled = false; if (!this.running) this.draining = this.drain(); });
   };
 
-  stop() {
+  /**
+   * Stops claiming work; resolves once the sends in flight have recorded their outcome (or after STOP_WAIT_MS),
+   * so that the store can be closed without failing them.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => { timer = setTimeout(r, STOP_WAIT_MS); });
+    const settled = this.draining.then(() => Promise.allSettled(this.sends));
+    await Promise.race([settled, timeout]);
+    clearTimeout(timer);
   }
 
   /** For tests and shutdown: resolves when nothing is due and nothing is in flight. */
   idle(): Promise<void> {
-    if (!this.running && this.inFlight === 0 && !this.hasDue()) return Promise.resolve();
+    if (!this.running && this.sends.size === 0 && !this.hasDue()) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -70,14 +95,16 @@ export class Pump {
       this.running = false;
     }
     this.armTimer();
-    if (this.inFlight === 0 && !this.hasDue()) for (const r of this.idleWaiters.splice(0)) r();
+    if (this.sends.size === 0 && !this.hasDue()) for (const r of this.idleWaiters.splice(0)) r();
   }
 
   private async pass(): Promise<boolean> {
     const external: Array<[StageName, QueuedMessage]> = [];
+    this.sendsWaiting = false;
     const n = await this.writer.exclusive(() => this.runStages(new Map(), external));
     for (const [stage, msg] of external) this.sendDetached(stage, msg);
-    return n > 0;
+    // A send that finished during this pass kicked while it ran, which did nothing: look again for its slot.
+    return n > 0 || (this.sendsWaiting && this.sends.size < MAX_IN_FLIGHT_SENDS);
   }
 
   /** Events accepted by a group commit, carried through every stage inside that commit's transaction. */
@@ -96,7 +123,9 @@ export class Pump {
    * One transaction carries a batch through every stage in graph order. Events for stages later in the
    * pass are handed over in memory: they would be inserted and deleted inside this same transaction, so
    * persisting them buys nothing (a crash rolls back the whole pass and its cause is redelivered).
-   * With `external`, each stage first claims its queued messages; network sends are leased and collected.
+   * With `external`, each stage first claims its queued messages; network sends are leased and collected,
+   * no more than there are free send slots: a send claimed but left waiting in memory could outlive its lease
+   * and be claimed, and sent, a second time. The others stay queued, and are not counted as handled.
    */
   private async runStages(inbox: Map<StageName, PipelineEvent[]>, external: Array<[StageName, QueuedMessage]> | null): Promise<number> {
     let handled = 0;
@@ -104,11 +133,14 @@ export class Pump {
       const route = (out: PipelineEvent[]) => this.route(out, i, inbox);
       const msgs = external ? this.queue.claim(stage, BATCH, Date.now()) : [];
       for (const msg of msgs) {
-        if (EXTERNAL.has(msg.type)) { external!.push([stage, msg]); this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000); continue; }
-        await this.handle(stage, msg, route);
+        if (!EXTERNAL.has(msg.type)) { await this.handle(stage, msg, route); handled++; continue; }
+        if (this.sends.size + external!.length >= MAX_IN_FLIGHT_SENDS) { this.sendsWaiting = true; continue; }
+        external!.push([stage, msg]);
+        this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000);
+        handled++;
       }
       for (const event of inbox.get(stage) ?? []) await this.handleInMemory(stage, event, route);
-      handled += msgs.length + (inbox.get(stage)?.length ?? 0);
+      handled += inbox.get(stage)?.length ?? 0;
     }
     return handled;
   }
@@ -129,7 +161,8 @@ export class Pump {
     if (this.timer) clearTimeout(this.timer);
     const t = this.queue.nextVisibleAt();
     if (t === null) return;
-    this.timer = setTimeout(this.kick, Math.max(5, Math.min(t - Date.now(), 60_000)));
+    const soonest = this.sendsWaiting && this.sends.size >= MAX_IN_FLIGHT_SENDS ? SATURATED_POLL_MS : 5;
+    this.timer = setTimeout(this.kick, Math.max(soonest, Math.min(t - Date.now(), 60_000)));
     this.timer.unref();
   }
 
@@ -142,7 +175,7 @@ export class Pump {
         this.queue.ack(msg.seq);
       });
     } catch (err) {
-      if (err instanceof RedoCarefully) throw err;
+      if (err instanceof RedoCarefully || err instanceof TransactionLost) throw err;
       this.failed(stage, msg, err);
     }
   }
@@ -152,7 +185,7 @@ export class Pump {
     try {
       await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.inTransaction)));
     } catch (err) {
-      if (err instanceof RedoCarefully) throw err;
+      if (err instanceof RedoCarefully || err instanceof TransactionLost) throw err;
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       this.ports.log.child({ stage, event_id: event.id, tenant_id: event.tenant_id, attempt: 1 }).info({ reason }, "will retry");
       if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString());
@@ -160,20 +193,27 @@ export class Pump {
     }
   }
 
-  /** Network sends: the lease taken at claim hides the message; success acks, failure schedules a retry. */
+  /**
+   * Network sends: the lease taken at claim hides the message; success acks, failure schedules a retry.
+   * Nothing awaits a send, so it must not reject: when its outcome cannot be written (the store is full, or
+   * closed under it), the lease expires and the message is redelivered.
+   */
   private sendDetached(stage: StageName, msg: QueuedMessage) {
-    this.inFlight++;
-    const run = async () => {
-      try {
-        const event = parseEvent(JSON.parse(msg.body));
-        const out = await this.handlers[stage](event, this.ports);
-        await this.writer.exclusive(() => { this.writer.enqueue(out); this.queue.ack(msg.seq); });
-      } catch (err) {
-        await this.writer.exclusive(() => this.failed(stage, msg, err));
-      }
-    };
-    const wait = (): Promise<unknown> => (this.inFlight > MAX_IN_FLIGHT_SENDS ? new Promise((r) => setTimeout(r, 10)).then(wait) : Promise.resolve());
-    void wait().then(run).finally(() => { this.inFlight--; this.kick(); });
+    const sent = this.send(stage, msg)
+      .catch((err) => this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id }).error({ err }, "could not record a send; redelivered when its lease expires"))
+      .finally(() => { this.sends.delete(sent); this.kick(); });
+    this.sends.add(sent);
+  }
+
+  private async send(stage: StageName, msg: QueuedMessage) {
+    let out: PipelineEvent[];
+    try {
+      out = await this.handlers[stage](parseEvent(JSON.parse(msg.body)), this.ports);
+    } catch (err) {
+      await this.writer.exclusive(() => this.failed(stage, msg, err));
+      return;
+    }
+    await this.writer.exclusive(() => { this.writer.enqueue(out); this.queue.ack(msg.seq); });
   }
 
   private failed(stage: StageName, msg: QueuedMessage, err: unknown) {

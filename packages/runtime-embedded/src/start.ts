@@ -67,7 +67,8 @@ export async function startEmbedded(opts: StartOptions = {}) {
     retention,
     async close() {
       await retention.close();
-      pump!.stop();
+      // Sends in flight record their outcome before the store closes: failing them would page again after a restart.
+      await pump!.stop();
       await http.close();
       // Writes already queued (behind a checkpointer's hold, say) finish before the store closes under them.
       await writer.exclusive(() => undefined);

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeEvent, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { Pump } from "../src/pump";
+import { openStore } from "../src/start";
+
+const TENANT = "t_sends";
+const send = (i: number) => makeEvent("notification.send", TENANT, `inc_${i}`, {
+  incident_id: `inc_${i}`, change: "opened", channel: { type: "webhook", url: "https://hooks.example.com/ir" }, payload: { i },
+}, "2031-01-01T00:00:00.000Z");
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A stand-in receiver that takes `ms` to answer, and what it saw. Only notify does anything: what is under test is the pump. */
+function slowReceiver(ms: number) {
+  const none: StageHandler = async () => [];
+  const seen = { sent: [] as string[], running: 0, peak: 0, finished: 0 };
+  let firstStarted!: () => void;
+  const started = new Promise<void>((r) => { firstStarted = r; });
+  const notify: StageHandler = async (e) => {
+    seen.sent.push(e.id);
+    seen.peak = Math.max(seen.peak, ++seen.running);
+    firstStarted();
+    await sleep(ms);
+    seen.running--;
+    seen.finished++;
+    return [];
+  };
+  const handlers: Record<StageName, StageHandler> = { ingest: none, embed: none, match: none, enrich: none, notify };
+  return { handlers, seen, started };
+}
+
+describe("pump: network sends", () => {
+  const dirs: string[] = [];
+  const open = (dir = mkdtempSync(join(tmpdir(), "ir-sends-"))) => {
+    if (!dirs.includes(dir)) dirs.push(dir);
+    return { dir, ...openStore({ dataDir: dir, LOG_LEVEL: "silent" }) };
+  };
+  const enqueue = (s: ReturnType<typeof open>, events: PipelineEvent[]) => s.writer.exclusive(() => s.writer.enqueue(events));
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  it("sends a backlog larger than the concurrency limit, each message once, never more than 16 at a time", async () => {
+    const s = open();
+    const { handlers, seen } = slowReceiver(20);
+    const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, handlers);
+
+    await enqueue(s, Array.from({ length: 40 }, (_, i) => send(i)));
+    pump.kick();
+
+    await expect.poll(() => seen.finished, { timeout: 5000 }).toBe(40);
+    await pump.idle();
+    expect(new Set(seen.sent).size).toBe(40);
+    expect(seen.sent).toHaveLength(40);
+    expect(seen.peak).toBeLessThanOrEqual(16);
+    expect(s.queue.depth()).toEqual({});
+    await pump.stop();
+    s.db.close();
+  });
+
+  it("on stop, lets a send in flight finish and commit its ack before the store closes", async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const s = open();
+      const { handlers, seen, started } = slowReceiver(300);
+      const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, handlers);
+      await enqueue(s, [send(1)]);
+      pump.kick();
+      await started;
+
+      // What close() in start.ts does.
+      await pump.stop();
+      await s.writer.exclusive(() => undefined);
+      s.db.close();
+
+      await expect.poll(() => seen.finished).toBe(1);
+      // Whatever the send's completion does to the store happens within a few turns of the event loop.
+      await sleep(50);
+      expect(rejections).toEqual([]);
+      const reopened = open(s.dir);
+      expect(reopened.queue.depth()).toEqual({});
+      reopened.db.close();
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+});
