@@ -17,6 +17,11 @@ const STOP_WAIT_MS = 15_000;
  * retries, which back off for at least this long anyway.
  */
 const SATURATED_POLL_MS = 250;
+/**
+ * With nothing queued the pump still looks now and then: another process (`ir dlq replay`, any offline CLI
+ * command) may have queued work in the shared store, and nothing in this one would kick for it.
+ */
+export const IDLE_POLL_MS = 5_000;
 /** Messages per transaction: larger batches amortize the commit, smaller ones keep latency low under load. */
 const BATCH = 64;
 
@@ -159,8 +164,7 @@ export class Pump {
   private armTimer() {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const t = this.queue.nextVisibleAt();
-    if (t === null) return;
+    const t = this.queue.nextVisibleAt() ?? Date.now() + IDLE_POLL_MS;
     const soonest = this.sendsWaiting && this.sends.size >= MAX_IN_FLIGHT_SENDS ? SATURATED_POLL_MS : 5;
     this.timer = setTimeout(this.kick, Math.max(soonest, Math.min(t - Date.now(), 60_000)));
     this.timer.unref();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeEvent, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
-import { Pump } from "../src/pump";
+import { IDLE_POLL_MS, Pump } from "../src/pump";
 import { openStore } from "../src/start";
 
 const TENANT = "t_sends";
@@ -86,5 +86,23 @@ describe("pump: network sends", () => {
     } finally {
       process.off("unhandledRejection", onRejection);
     }
+  });
+
+  it("picks up, while idle, work another process queued in the shared store (ir dlq replay)", async () => {
+    const s = open();
+    const { handlers, seen } = slowReceiver(0);
+    const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, handlers);
+    pump.kick();
+    await sleep(50);
+    await pump.idle();
+
+    // The CLI opens the same data dir in its own process; nothing there can kick this pump.
+    const cli = open(s.dir);
+    await enqueue(cli, [send(7)]);
+    cli.db.close();
+
+    await expect.poll(() => seen.finished, { timeout: IDLE_POLL_MS + 2000, interval: 100 }).toBe(1);
+    await pump.stop();
+    s.db.close();
   });
 });
