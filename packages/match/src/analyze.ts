@@ -64,7 +64,7 @@ export function terms(text: string): string[] {
  * elevated" / "High", "failing" / "Errors"). Each stemmed query word on the left also counts, at
  * reduced weight, as the runbook-vocabulary words on the right. Generic SRE vocabulary only.
  */
-const SYNONYMS: Record<string, string[]> = {
+const SYNONYMS = new Map<string, string[]>(Object.entries({
   unreachabl: ["down"],
   unavailabl: ["down"],
   disappear: ["down"],
@@ -86,12 +86,13 @@ const SYNONYMS: Record<string, string[]> = {
   expiry: ["expiration"],
   crash: ["restart"],
   oom: ["memory"],
-};
+}));
 
 /** Query-side expansion: the extra terms a query's words imply, each once. */
 export function expand(queryTerms: Iterable<string>): string[] {
   const have = new Set(queryTerms);
   const out = new Set<string>();
-  for (const t of have) for (const s of SYNONYMS[t] ?? []) if (!have.has(s)) out.add(s);
+  // A Map, not an object: alert words such as "constructor" must not find Object.prototype's members.
+  for (const t of have) for (const s of SYNONYMS.get(t) ?? []) if (!have.has(s)) out.add(s);
   return [...out];
 }

@@ -19,5 +19,8 @@ const LABELS: Record<string, Severity> = {
 };
 
 /** Unknown or absent labels fall back rather than fail: a typo in a label must not drop a page. */
-export const severityFromLabel = (label: string | undefined, fallback: Severity): Severity =>
-  (label !== undefined && LABELS[label.trim().toLowerCase()]) || fallback;
+export const severityFromLabel = (label: string | undefined, fallback: Severity): Severity => {
+  const word = label?.trim().toLowerCase();
+  // Own properties only: a label such as "constructor" or "__proto__" must not find Object.prototype's members.
+  return word !== undefined && Object.hasOwn(LABELS, word) ? LABELS[word] : fallback;
+};
