@@ -11,7 +11,7 @@ const errors = {
   "401": ok("missing or invalid key", ErrorBody),
   "404": ok("not found (also another tenant's object)", ErrorBody),
 };
-const TENANT_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
+const TENANT_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }, { basic: [] }];
 const tenantOp = (summary: string, extra: Omit<ZodOpenApiOperationObject, "summary">): ZodOpenApiOperationObject => ({ summary, security: TENANT_SECURITY, ...extra });
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
@@ -23,6 +23,7 @@ export const openApiDocument = () =>
       securitySchemes: {
         apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
         bearer: { type: "http", scheme: "bearer" },
+        basic: { type: "http", scheme: "basic", description: "the API key as password (or as user, password empty)" },
         admin: { type: "apiKey", in: "header", name: "X-Admin-Key" },
       },
     },

@@ -14,7 +14,7 @@ export class BadRequest extends DomainError {
   constructor(message: string, code = "bad_request") { super(400, code, message); }
 }
 export class Unauthorized extends DomainError {
-  constructor(message = "missing or invalid API key") { super(401, "unauthorized", message); }
+  constructor(message = "missing or invalid API key", headers: Record<string, string> = {}) { super(401, "unauthorized", message, headers); }
 }
 export class PaymentRequired extends DomainError {
   constructor(message: string) { super(402, "plan_limit", message); }

@@ -51,6 +51,8 @@ export type AlarmState = { alarm_id: string; status: "queued" } | Outcome;
 export interface AlarmStore {
   /** Returns the alarm id that holds the idempotency key: the given one, or an earlier alarm's. */
   accept(alarm: Alarm, idempotencyKey: string | undefined): Promise<{ alarm_id: string; duplicate: boolean }>;
+  /** The alarm id that holds the idempotency key, if one does: accept's first step, without accepting anything. */
+  findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<string | null>;
   get(tenantId: string, alarmId: string): Promise<AlarmState | null>;
   putOutcome(tenantId: string, outcome: Outcome): Promise<void>;
 }

@@ -2,6 +2,8 @@ import { makeEvent, type Alarm, type Ports, type Tenant } from "@ir/core";
 import type { Normalized, SourceOptions } from "./sources";
 import type { AlarmReport } from "@ir/core";
 
+type AlarmItem = Extract<Normalized, { kind: "alarm" }>;
+
 export type Accepted =
   | { kind: "alarm"; alarm_id: string; duplicate: boolean }
   | { kind: "resolved"; source_key: string }
@@ -15,6 +17,27 @@ export const sourceOptions = (tenant: Tenant): SourceOptions => ({
 });
 
 export const asNormalized = (report: AlarmReport): Normalized => ({ kind: "alarm", report: { ...report, metadata: report.metadata ?? {}, source: "http" } });
+
+/**
+ * A source alert's key and the time it started name one firing of it, so a delivery of the same firing again
+ * (Alertmanager re-sends still-firing alerts with every change to their group; SNS and EventBridge retry)
+ * counts once. A resolution is deduplicated the same way, by its key and the time it ended.
+ */
+const redeliveryKey = (r: AlarmItem["report"]): string | undefined => (r.source_key && r.occurred_at ? `${r.source_key}@${r.occurred_at}` : undefined);
+
+/**
+ * A firing seen before that was resolved after it began is the alert firing on, not a re-delivery: Alertmanager
+ * resolves an alert whose updates stop for a while, and keeps its startsAt when they resume. Paging again beats
+ * staying silent. Read only for re-deliveries, never on a first delivery.
+ */
+async function resolvedSinceFiring(ports: Ports, alarm: Alarm): Promise<boolean> {
+  const id = alarm.source_key ? await ports.incidents.findBySourceKey(alarm.tenant_id, alarm.source_key) : null;
+  const incident = id ? await ports.incidents.get(alarm.tenant_id, id) : null;
+  if (!incident) return false;
+  // Its own resolve is on record while sibling alerts of its group keep the incident open: firing again clears it.
+  if (alarm.source_key && incident.resolved_source_keys?.includes(alarm.source_key)) return true;
+  return incident.status === "RESOLVED" && !!incident.resolved_at && Date.parse(incident.resolved_at) >= Date.parse(alarm.occurred_at);
+}
 
 /**
  * Turn normalized source items into durable pipeline input. Ingest never does slow work: an alarm is
@@ -32,8 +55,10 @@ export async function accept(ports: Ports, tenant: Tenant, items: Normalized[], 
         ...(r.source_key ? { source_key: r.source_key } : {}),
       };
       // One key per request; a multi-alert webhook retried by its sender maps each alert to its own slot.
-      const key = opts.idempotencyKey ? (items.length > 1 ? `${opts.idempotencyKey}#${i}` : opts.idempotencyKey) : undefined;
-      const res = await ports.alarms.accept(alarm, key);
+      const requestKey = opts.idempotencyKey ? (items.length > 1 ? `${opts.idempotencyKey}#${i}` : opts.idempotencyKey) : undefined;
+      let res = await ports.alarms.accept(alarm, requestKey ?? redeliveryKey(r));
+      // The sender's own key is final; ours gives way once the firing has outlived a resolve.
+      if (res.duplicate && !requestKey && (await resolvedSinceFiring(ports, alarm))) res = await ports.alarms.accept(alarm, undefined);
       out.push({ kind: "alarm", ...res });
     } else if (item.kind === "resolved") {
       const data = { tenant_id: tenant.tenant_id, source: item.source, source_key: item.source_key, resolved_by: item.resolved_by, resolution: item.resolution, occurred_at: item.occurred_at };

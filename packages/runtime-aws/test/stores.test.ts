@@ -140,6 +140,9 @@ describe("AlarmStore on DynamoDB", () => {
     expect((await record("tal", "alm_key"))?.published).toBe(true);
     // A retry with the key answers the first alarm, published once.
     expect(await aws.ports.alarms.accept(alarm("tal", "alm_key_retry"), "idem-1")).toEqual({ alarm_id: "alm_key", duplicate: true });
+    // The same claim read without accepting: how the API lets a retry past the limits.
+    expect(await aws.ports.alarms.findByIdempotencyKey("tal", "idem-1")).toBe("alm_key");
+    expect(await aws.ports.alarms.findByIdempotencyKey("tal", "idem-never")).toBeNull();
   });
 
   it("stores the outcome deflated within one write unit, and still reads outcomes stored as JSON text", async () => {

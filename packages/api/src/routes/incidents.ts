@@ -33,9 +33,13 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     const report = parseBody(req, AlarmReport);
     const idem = req.headers["idempotency-key"];
     if (idem !== undefined && (idem.length === 0 || idem.length > 200)) throw new BadRequest("Idempotency-Key: expected 1 to 200 characters");
-    deps.ingestLimiter.take(tenant, 1);
     const items = [asNormalized(report)];
-    await checkIncidentQuota(ports, tenant, items);
+    // A retry of an accepted report opens nothing and costs nothing: it is answered as the first was, whatever the limits say now.
+    if (!idem || !(await ports.alarms.findByIdempotencyKey(tenant.tenant_id, idem))) {
+      deps.ingestLimiter.take(tenant, 1);
+      await checkIncidentQuota(ports, tenant, items);
+    }
+    // With a known key, accept answers the alarm that holds it (and finishes its writes, if a crash cut them short).
     const [res] = await accept(ports, tenant, items, { idempotencyKey: idem });
     if (res.kind !== "alarm") throw new Error("report did not become an alarm");
     if (wait > 0) {

@@ -63,6 +63,13 @@ export class DynamoAlarmStore implements AlarmStore {
     return { alarm_id: alarm.alarm_id, duplicate: false };
   }
 
+  async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<string | null> {
+    const held = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.idempotency(keyHash(idempotencyKey)) });
+    // As in accept: a claim past its expiry that TTL has not deleted yet is absent.
+    if (!held || (held.expires_at as number) < Math.floor(Date.now() / 1000)) return null;
+    return held.alarm_id as string;
+  }
+
   async get(tenantId: string, alarmId: string): Promise<AlarmState | null> {
     const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.alarm(alarmId) });
     if (!item || isExpired(item, Date.now())) return null;

@@ -67,6 +67,10 @@ export class SqliteAlarms implements AlarmStore {
     }
   }
 
+  async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<string | null> {
+    return (this.idemGet.get(tenantId, idempotencyKey) as { alarm_id: string } | undefined)?.alarm_id ?? null;
+  }
+
   /** This store for code running inside a transaction (a stage handler, an API mutation); it shares the waiters. */
   joining(): SqliteAlarms {
     return Object.assign(Object.create(this) as SqliteAlarms, { joins: true });
