@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../support/until";
 import { pool, startServer, type Client, type Res } from "../support/embedded";
 
 /** Mid-month, so the reset date is known; time still flows (the ingest rate limit refills with it). */
@@ -86,6 +87,19 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
     const dupAlert = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", alertmanager("firing", "DiskFull", "svc-42", "disk full on /var/lib/data (volume 5, 99% used)")));
     expect(dupAlert.status).toBe(202);
     expect((await free.req("GET", "/api/v1/usage")).body.incidents.used).toBe(100);
+  });
+
+  it("at the limit, takes a webhook's resolutions and turns away only its alerts that would open an incident", async () => {
+    // Alertmanager sends a resolution once and retries only 5xx: a 402 for the whole notification would lose it.
+    const resolved = alertmanager("resolved", "DiskFull", "svc-42", "disk full on /var/lib/data (volume 5, 99% used)").alerts[0];
+    const fresh = alertmanager("firing", "CertExpiry", "edge-2", "certificate for shop.acme.io expires in 2 days").alerts[0];
+    const mixed = { ...alertmanager("firing", "Mixed", "svc-42", "x"), alerts: [resolved, fresh] };
+    const r = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", mixed));
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ alarms: [], resolved: 1 });
+    expect(r.body.recorded).toEqual([expect.stringContaining("incidents limit reached")]);
+    await until(async () => (await free.req("GET", `/api/v1/incidents/${opened[42]}`)).body.status === "RESOLVED" || null);
+    expect((await free.req("GET", "/api/v1/incidents?service=edge-2")).body.incidents).toEqual([]);
   });
 
   it("refuses the 6th custom runbook on the free plan with 402, and takes one again after a delete", async () => {

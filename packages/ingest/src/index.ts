@@ -2,4 +2,4 @@ export { ingestStage } from "./stage";
 export { authenticate } from "./authenticate";
 export { accept, asNormalized, sourceOptions, type Accepted } from "./accept";
 export * from "./sources";
-export { checkIncidentQuota, nextPeriodStart } from "./quota";
+export { admitWithinIncidentQuota, checkIncidentQuota, nextPeriodStart } from "./quota";

@@ -19,21 +19,44 @@ export const nextPeriodStart = (now: Date): string => new Date(Date.UTC(now.getU
  * any metered plan.
  */
 export async function checkIncidentQuota(ports: Ports, tenant: Tenant, items: Normalized[]): Promise<void> {
+  const over = await overQuota(ports, tenant, items);
+  if (over) throw new PaymentRequired(over.message);
+}
+
+/**
+ * For webhooks, whose one notification carries many alerts: at the limit only the alerts that would open an
+ * incident are turned away (recorded, with the reason); resolutions and recurrences of open incidents in the
+ * same notification go through. Alertmanager sends a resolution once and retries only 5xx, so refusing the
+ * whole notification would lose it. 402 when nothing in it would get through.
+ */
+export async function admitWithinIncidentQuota(ports: Ports, tenant: Tenant, items: Normalized[]): Promise<Normalized[]> {
+  const over = await overQuota(ports, tenant, items);
+  if (!over) return items;
+  const admitted = items.map((item): Normalized => (over.refused.has(item) ? { kind: "recorded", reason: `not queued: ${over.message}` } : item));
+  if (admitted.every((i) => i.kind === "recorded")) throw new PaymentRequired(over.message);
+  return admitted;
+}
+
+/** The alarm items that would open an incident past the plan's limit, and what to tell the sender; null when none would. */
+async function overQuota(ports: Ports, tenant: Tenant, items: Normalized[]): Promise<{ refused: Set<Normalized>; message: string } | null> {
   const limit = PLAN_LIMITS[tenant.plan].incidentsPerMonth;
-  if (limit === Infinity) return;
-  const alarms = items.flatMap((i) => (i.kind === "alarm" ? [i.report] : []));
-  if (!alarms.length) return; // resolutions and records never open an incident
+  if (limit === Infinity) return null;
+  const alarms = items.filter((i) => i.kind === "alarm");
+  if (!alarms.length) return null; // resolutions and records never open an incident
   const now = ports.clock.now();
   const used = (await ports.usage.get(tenant.tenant_id, monthOf(now.toISOString()))).incidents ?? 0;
-  if (used < limit) return;
-  for (const a of alarms) {
+  if (used < limit) return null;
+  const refused = new Set<Normalized>();
+  for (const item of alarms) {
+    const a = item.report;
     const id = await ports.incidents.findByFingerprint(tenant.tenant_id, a.service, fingerprint(a.service, mask(a.error)));
     const open = id ? (await ports.incidents.get(tenant.tenant_id, id))?.status === "OPEN" : false;
-    if (!open) {
-      throw new PaymentRequired(
-        `incidents limit reached: plan ${tenant.plan} allows ${limit} new incidents a month and ${used} were opened this month; ` +
-        `reports of open incidents are still accepted; the limit resets at ${nextPeriodStart(now)}`,
-      );
-    }
+    if (!open) refused.add(item);
   }
+  if (!refused.size) return null;
+  return {
+    refused,
+    message: `incidents limit reached: plan ${tenant.plan} allows ${limit} new incidents a month and ${used} were opened this month; ` +
+      `reports of open incidents are still accepted; the limit resets at ${nextPeriodStart(now)}`,
+  };
 }

@@ -1,5 +1,5 @@
 import { BadRequest, type Tenant } from "@ir/core";
-import { accept, checkIncidentQuota, normalizeAlertmanager, normalizeSns, sourceOptions, type Accepted, type Normalized } from "@ir/ingest";
+import { accept, admitWithinIncidentQuota, normalizeAlertmanager, normalizeSns, sourceOptions, type Accepted, type Normalized } from "@ir/ingest";
 import { tenantOf } from "../auth";
 import type { Deps } from "../deps";
 import { parseJson } from "../parse";
@@ -13,15 +13,14 @@ const summary = (items: Accepted[]) => ({
 
 export const ingestRoutes = (r: Router, deps: Deps) => {
   /** Every alert of a webhook is an alarm: the rate limit counts them, and the quota checks them, before any is accepted. */
-  const admit = async (tenant: Tenant, items: Normalized[]) => {
+  const admit = (tenant: Tenant, items: Normalized[]) => {
     deps.ingestLimiter.take(tenant, Math.max(1, items.length));
-    await checkIncidentQuota(deps.ports, tenant, items);
+    return admitWithinIncidentQuota(deps.ports, tenant, items);
   };
 
   r.on("POST", "/api/v1/ingest/alertmanager", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
-    const items = normalizeAlertmanager(parseJson(req), sourceOptions(tenant));
-    await admit(tenant, items);
+    const items = await admit(tenant, normalizeAlertmanager(parseJson(req), sourceOptions(tenant)));
     return json(202, { status: "queued", ...summary(await accept(deps.ports, tenant, items)) });
   });
 
@@ -36,7 +35,6 @@ export const ingestRoutes = (r: Router, deps: Deps) => {
       if (!res?.ok) throw new BadRequest("SubscribeURL could not be confirmed");
       return json(200, { status: "subscribed", topic_arn: sub.topic_arn });
     }
-    await admit(tenant, items);
-    return json(202, { status: "queued", ...summary(await accept(deps.ports, tenant, items)) });
+    return json(202, { status: "queued", ...summary(await accept(deps.ports, tenant, await admit(tenant, items))) });
   });
 };
