@@ -170,5 +170,6 @@ export class RetryLater extends Error {
 }
 /** Thrown by a handler for a message that can never succeed: dead-lettered at once with the reason. */
 export class Poison extends Error {
-  constructor(message: string) { super(message); this.name = "Poison"; }
+  /** `tenantId`: whose message it was, when the event does not say (a raw message, known once its key is read). */
+  constructor(message: string, readonly tenantId?: string) { super(message); this.name = "Poison"; }
 }

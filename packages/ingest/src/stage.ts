@@ -20,12 +20,13 @@ async function tenantOf(ports: Ports, attributes: Record<string, string>, body: 
 /** SQS direct publish and forwarded CloudWatch events: the same bodies as the HTTP endpoints. */
 export const ingestStage: StageHandler = async (event, ports) => {
   const raw = event.data as { body: string; attributes: Record<string, string> };
+  let tenant: Tenant | undefined;
   try {
     let body: unknown;
     if (jsonDepthExceeds(raw.body)) throw new Poison("body nests too deeply");
     try { body = JSON.parse(raw.body); } catch { throw new Poison("body is not JSON"); }
     if (typeof body !== "object" || body === null) throw new Poison("body is not a JSON object");
-    const tenant = await tenantOf(ports, raw.attributes, body);
+    tenant = await tenantOf(ports, raw.attributes, body);
     const format = detect(body);
     if (!format) throw new Poison("body is not an incident report, CloudWatch event, SNS notification or Alertmanager webhook");
     const items = format === "report" ? [asNormalized(parseReport(body))] : NORMALIZERS[format](body, sourceOptions(tenant));
@@ -35,8 +36,10 @@ export const ingestStage: StageHandler = async (event, ports) => {
     await accept(ports, tenant, items.filter((i) => i.kind !== "subscription"), { via: "sqs" });
     return [];
   } catch (err) {
-    // Bad input never succeeds on retry: straight to the dead-letter queue, with the reason.
-    if (err instanceof DomainError) throw new Poison(`${err.code}: ${err.message}`);
+    // Bad input never succeeds on retry: straight to the dead-letter queue, with the reason, listed to its tenant
+    // once the key named one (a plan_limit message is theirs to replay after an upgrade).
+    if (err instanceof DomainError) throw new Poison(`${err.code}: ${err.message}`, tenant?.tenant_id);
+    if (err instanceof Poison && tenant && !err.tenantId) throw new Poison(err.message, tenant.tenant_id);
     throw err;
   }
 };

@@ -2,6 +2,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@
 import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, type PipelineEvent } from "@ir/core";
+import { newTenant } from "@ir/api";
 import { ingestStage } from "@ir/ingest";
 import { SqsDeadLetters } from "../src/adapters/dead-letters";
 import { ProcessedEvents } from "../src/lambda/processed-events";
@@ -109,5 +110,23 @@ describe("DeadLetters on the SQS DLQs", () => {
     const [again] = await waitFor("replayed forwarded event", () => receiveAll(forwarded).then((ms) => (ms.length ? ms : undefined)));
     expect(JSON.parse(again.Body!).account).toBe("123456789012");
     expect((await receiveAll(aws.env.emulators.ingestQueueUrl)).map((m) => m.Body)).not.toContain(record.body);
+  });
+
+  it("lists a raw message ingest dead-lettered after its key named a tenant to that tenant, which can replay it", async () => {
+    const { tenant, key, apiKey } = newTenant(aws.ports, { name: "dl-owner", plan: "enterprise" });
+    await aws.ports.tenants.create(tenant, key);
+    const record: SQSRecord = {
+      messageId: "raw-owned-1", receiptHandle: "rh-raw-owned-1", body: JSON.stringify({ hello: "not an alarm" }),
+      attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), SenderId: "0", ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: { "ir-api-key": { stringValue: apiKey, dataType: "String", stringListValues: [], binaryListValues: [] } },
+      md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:ir-ingest", awsRegion: "us-east-1",
+    };
+    const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } } as never;
+    const deps = { stage: "ingest" as const, handler: ingestStage, ports: aws.ports, processed: new ProcessedEvents(aws.ports.table), queues: {} as SourceQueues };
+    expect(await runBatch(deps, [record], Date.now() + 30_000, quiet)).toEqual([]);
+
+    const [letter] = (await aws.ports.deadLetters.list(tenant.tenant_id, { limit: 10 })).items;
+    expect(letter).toMatchObject({ stage: "ingest", tenant_id: tenant.tenant_id, reason: expect.stringContaining("not an incident report") });
+    expect(await aws.ports.deadLetters.replay(tenant.tenant_id, letter.id)).toBe(true);
   });
 });

@@ -154,7 +154,7 @@ async function processRecord(deps: BatchDeps, p: Parsed, deadline: number, baseL
       await changeVisibility(deps, record, 1 + Math.random() * 2, log);
       return { ok: false };
     }
-    if (err instanceof Poison) return deadLetter(deps, record, err.message, receives, event, log);
+    if (err instanceof Poison) return deadLetter(deps, record, err.message, receives, err.tenantId ? { ...event, tenant_id: err.tenantId } : event, log);
     const attempts = await failedRuns();
     if (attempts >= STAGES[deps.stage].maxAttempts) {
       log.error({ err }, "attempts exhausted; dead-lettering");
