@@ -54,6 +54,12 @@ describe("normalizeAlertmanager", () => {
     });
   });
 
+  it("records a resolved alert instead of resolving when the tenant turned auto-resolve off", () => {
+    const [opened, resolved] = normalizeAlertmanager(realWebhook(), { ...OPTS, autoResolve: false });
+    expect(opened.kind).toBe("alarm");
+    expect(resolved).toEqual({ kind: "recorded", reason: "Alertmanager resolved KubePodNotReady: recorded, auto-resolve is off" });
+  });
+
   it.each<{ labels: Record<string, string>; service: string }>([
     { labels: { alertname: "A", service: "checkout", job: "api", namespace: "shop" }, service: "checkout" },
     { labels: { alertname: "A", job: "api", namespace: "shop" }, service: "api" },

@@ -72,6 +72,8 @@ const normalizeAlert = (alert: Alert, index: number, opts: SourceOptions): Norma
   if (alert.status === "resolved") {
     const endedAt = toIsoTimestamp(alert.endsAt);
     if (!endedAt) throw new BadRequest(`alerts[${index}].endsAt: expected a timestamp for a resolved alert`);
+    // As for a CloudWatch OK: the answer must not say "resolved" when the match stage will leave the incident open.
+    if (!opts.autoResolve) return { kind: "recorded", reason: `Alertmanager resolved ${name}: recorded, auto-resolve is off` };
     return {
       kind: "resolved",
       source: "alertmanager",
