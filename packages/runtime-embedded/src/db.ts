@@ -11,6 +11,9 @@ const SCHEMA = readFileSync(new URL("./schema.sql", import.meta.url), "utf8");
 /** Thrown at start-up for a data dir we cannot use: a clear message instead of a corrupt store later. */
 export class DataDirError extends Error {}
 
+/** How long a write waits for another connection's lock (the checkpointer, a CLI process) before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 export function openDb(dataDir: string): Db {
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -24,7 +27,7 @@ export function openDb(dataDir: string): Db {
     // WAL + NORMAL survives kill -9 of this process (the OS keeps the log); FULL would also survive power loss at ~3x the write cost.
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Checkpoints run on another thread (checkpointer.ts), never inside a request's COMMIT.
     db.pragma("wal_autocheckpoint = 0");
     // No truncation on this connection: SQLite would cut the WAL back inside the COMMIT that restarts it, and

@@ -33,7 +33,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   const incidents = new SqliteIncidents(db, tx);
   const dropCaches = () => { vectors.invalidate(); tenants.invalidate(); incidents.invalidate(); };
   tx.whenRolledBack(dropCaches);
-  const eraser = new SqliteEraser(db, vectors);
+  const eraser = new SqliteEraser(db, vectors, () => writer.hold(), log);
   const bus: Bus = { publish: (events) => writer.write(() => writer.enqueue(events)) };
   const alarms = new SqliteAlarms(db, tx, writer, async (tenantId, incidentId) => (await incidents.get(tenantId, incidentId))?.recommendations ?? []);
   const ports: EmbeddedPorts = {
