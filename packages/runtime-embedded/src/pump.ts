@@ -160,11 +160,19 @@ export class Pump {
     }
   }
 
+  /** A read only: a pass takes the write lock, which a CLI process may hold for seconds. */
+  private idlePoll = () => { if (this.hasDue()) this.kick(); else this.armTimer(); };
+
   /** Sleep until the earliest delayed message (retry backoff, send lease) becomes visible. */
   private armTimer() {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const t = this.queue.nextVisibleAt() ?? Date.now() + IDLE_POLL_MS;
+    const t = this.queue.nextVisibleAt();
+    if (t === null) {
+      this.timer = setTimeout(this.idlePoll, IDLE_POLL_MS);
+      this.timer.unref();
+      return;
+    }
     const soonest = this.sendsWaiting && this.sends.size >= MAX_IN_FLIGHT_SENDS ? SATURATED_POLL_MS : 5;
     this.timer = setTimeout(this.kick, Math.max(soonest, Math.min(t - Date.now(), 60_000)));
     this.timer.unref();
