@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeEvent, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { makeEvent, Poison, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
 import { IDLE_POLL_MS, Pump } from "../src/pump";
 import { openStore } from "../src/start";
 
@@ -103,6 +103,28 @@ describe("pump: network sends", () => {
 
     await expect.poll(() => seen.finished, { timeout: IDLE_POLL_MS + 2000, interval: 100 }).toBe(1);
     await pump.stop();
+    s.db.close();
+  });
+
+  it("does not write an erased tenant's send back as a dead letter when it fails after the erase", async () => {
+    const s = open();
+    let release!: () => void;
+    const answered = new Promise<void>((r) => { release = r; });
+    const none: StageHandler = async () => [];
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => { started = r; });
+    // A receiver that refuses for good (a 4xx), answering only after the erase.
+    const notify: StageHandler = async () => { started(); await answered; throw new Poison("webhook answered 410 Gone"); };
+    const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, { ingest: none, embed: none, match: none, enrich: none, notify });
+    await enqueue(s, [send(1)]);
+    pump.kick();
+    await inFlight;
+
+    await s.writer.exclusive(() => s.ports.eraser.erase(TENANT));
+    release();
+    await pump.stop();
+
+    expect(s.db.prepare("SELECT count(*) AS n FROM dead_letters WHERE tenant_id = ?").get(TENANT)).toEqual({ n: 0 });
     s.db.close();
   });
 });
