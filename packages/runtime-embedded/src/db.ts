@@ -75,6 +75,9 @@ export class TransactionLost extends Error {
   constructor(cause: unknown) { super("the transaction was rolled back by SQLite", { cause }); }
 }
 
+/** Errors that fail the whole unit of work: code that handles one message's failure and goes on must rethrow them. */
+export const failsTheUnit = (err: unknown) => err instanceof RedoCarefully || err instanceof TransactionLost;
+
 /** Run one unit of work inside a transaction that also works around `await` (better-sqlite3's helper is sync-only). */
 export class Tx {
   private depth = 0;

@@ -1,5 +1,5 @@
 import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
-import { RedoCarefully, TransactionLost } from "./db";
+import { failsTheUnit } from "./db";
 import type { LocalQueue, QueuedMessage } from "./queue";
 import type { Writer } from "./writer";
 
@@ -187,7 +187,7 @@ export class Pump {
         this.queue.ack(msg.seq);
       });
     } catch (err) {
-      if (err instanceof RedoCarefully || err instanceof TransactionLost) throw err;
+      if (failsTheUnit(err)) throw err;
       this.failed(stage, msg, err);
     }
   }
@@ -197,7 +197,7 @@ export class Pump {
     try {
       await this.writer.savepoint(async () => route(await this.handlers[stage](event, this.inTransaction)));
     } catch (err) {
-      if (err instanceof RedoCarefully || err instanceof TransactionLost) throw err;
+      if (failsTheUnit(err)) throw err;
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       this.ports.log.child({ stage, event_id: event.id, tenant_id: event.tenant_id, attempt: 1 }).info({ reason }, "will retry");
       if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString());

@@ -17,7 +17,6 @@ export class LocalQueue {
   private readonly nextVisibleStmt;
   private readonly depthStmt;
   private readonly deadStmt;
-  private readonly deadQueuedStmt;
   /** Rows inserted since start: lets a caller tell whether its transaction queued anything. */
   inserted = 0;
 
@@ -31,10 +30,6 @@ export class LocalQueue {
     this.nextVisibleStmt = db.prepare("SELECT MIN(visible_at) AS t FROM queue");
     this.depthStmt = db.prepare("SELECT stage, COUNT(*) AS n FROM queue GROUP BY stage");
     this.deadStmt = db.prepare("INSERT OR REPLACE INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    // Only while the message is still queued: a send that fails after its tenant was erased must not write
-    // the erased tenant's data back as a dead letter.
-    this.deadQueuedStmt = db.prepare(`INSERT OR REPLACE INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at)
-      SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM queue WHERE seq = ?)`);
   }
 
   publish(events: PipelineEvent[], nowMs: number): number {
@@ -65,8 +60,10 @@ export class LocalQueue {
   retryAt(seq: number, atMs: number) { this.retryStmt.run(atMs, seq); }
 
   deadLetter(msg: QueuedMessage, reason: string, at: string) {
-    this.deadQueuedStmt.run(`dl_${msg.seq}`, msg.stage, msg.tenant_id, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at, msg.seq);
-    this.ack(msg.seq);
+    // Only a message still queued: a send that fails after its tenant was erased must not write the erased
+    // tenant's data back as a dead letter.
+    if (this.ackStmt.run(msg.seq).changes === 0) return;
+    this.deadStmt.run(`dl_${msg.seq}`, msg.stage, msg.tenant_id, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at);
   }
 
   /** A hand-off that never reached the queue (it failed in memory) and can never succeed. */

@@ -1,5 +1,5 @@
 import type { Clock, PipelineEvent } from "@ir/core";
-import { RedoCarefully, TransactionLost, type Tx } from "./db";
+import { failsTheUnit, RedoCarefully, type Tx } from "./db";
 import type { LocalQueue } from "./queue";
 
 /**
@@ -90,7 +90,7 @@ export class Writer {
           try {
             results.push({ ok: true, v: this.tx.savepointSync(p.fn) });
           } catch (e) {
-            if (e instanceof RedoCarefully || e instanceof TransactionLost) throw e;
+            if (failsTheUnit(e)) throw e;
             carried.length = mark;
             results.push({ ok: false, e });
           }

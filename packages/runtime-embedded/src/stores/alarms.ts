@@ -68,6 +68,10 @@ export class SqliteAlarms implements AlarmStore {
   }
 
   async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<string | null> {
+    return this.holderOf(tenantId, idempotencyKey);
+  }
+
+  private holderOf(tenantId: string, idempotencyKey: string): string | null {
     return (this.idemGet.get(tenantId, idempotencyKey) as { alarm_id: string } | undefined)?.alarm_id ?? null;
   }
 
@@ -79,8 +83,8 @@ export class SqliteAlarms implements AlarmStore {
   private record(alarm: Alarm, idempotencyKey: string | undefined) {
     const write = () => {
       if (idempotencyKey) {
-        const prior = this.idemGet.get(alarm.tenant_id, idempotencyKey) as { alarm_id: string } | undefined;
-        if (prior) return { alarm_id: prior.alarm_id, duplicate: true };
+        const prior = this.holderOf(alarm.tenant_id, idempotencyKey);
+        if (prior) return { alarm_id: prior, duplicate: true };
         this.idemPut.run(alarm.tenant_id, idempotencyKey, alarm.alarm_id, alarm.received_at);
       }
       const key = `${alarm.tenant_id}/${alarm.alarm_id}`;
