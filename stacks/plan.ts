@@ -1,5 +1,6 @@
 import type { EventType } from "../packages/core/src/events";
 import { STAGES, type StageName, type StageSpec } from "../packages/core/src/graph";
+import { FUNCTION_ENV, FUNCTION_SECRETS, type FunctionName, type SecretName } from "../packages/runtime-aws/src/function-secrets";
 import { RETENTION_TAG, RETENTION_TIERS, retentionTagValue } from "../packages/runtime-aws/src/retention-tiers";
 
 /**
@@ -52,7 +53,20 @@ export interface RulePlan {
   tenantSuffixes?: string[];
 }
 
-export interface StagePlan {
+export interface FunctionPlan {
+  /** What the function is to the runtime (`IR_FUNCTION`): its stage, `http` or `retention`. */
+  name: FunctionName;
+  /** SST handler path, `<file without extension>.<export>`. */
+  handler: string;
+  /** The TypeScript file the handler path names, relative to the repository root. */
+  handlerFile: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** The secrets linked to it: those it reads (FUNCTION_SECRETS), and no other. */
+  secrets: readonly SecretName[];
+}
+
+export interface StagePlan extends FunctionPlan {
   stage: StageName;
   description: string;
   /** PascalCase stage name: prefix of the SST component names (`MatchQueue`, `MatchWorker`, ...). */
@@ -63,12 +77,6 @@ export interface StagePlan {
   /** Receives before SQS moves a message to the DLQ (the stage's maxAttempts). */
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
-  /** SST handler path, `<file without extension>.<export>`. */
-  handler: string;
-  /** The TypeScript file the handler path names, relative to the repository root. */
-  handlerFile: string;
-  memoryMb: number;
-  timeoutSeconds: number;
   batchSize: number;
   /** Environment variable that carries this stage's DLQ URL to the functions. */
   dlqEnvVar: string;
@@ -95,19 +103,14 @@ export interface PlanOptions {
   shards?: number;
 }
 
-export interface FunctionPlan {
-  handler: string;
-  handlerFile: string;
-  memoryMb: number;
-  timeoutSeconds: number;
-}
-
 /** The HTTP API's function. API Gateway answers 503 after 30 s whatever the function does, so `?wait=` must stay below. */
 export const HTTP_FUNCTION: FunctionPlan = {
+  name: "http",
   handler: `${HANDLERS_DIR}/http.handler`,
   handlerFile: `${HANDLERS_DIR}/http.ts`,
   memoryMb: 512,
   timeoutSeconds: 30,
+  secrets: FUNCTION_SECRETS.http,
 };
 
 /**
@@ -115,10 +118,12 @@ export const HTTP_FUNCTION: FunctionPlan = {
  * runtime's job; Lambda's longest timeout, and the worker stops early and resumes at the next tenant next hour.
  */
 export const RETENTION_FUNCTION: FunctionPlan = {
+  name: "retention",
   handler: `${HANDLERS_DIR}/retention.handler`,
   handlerFile: `${HANDLERS_DIR}/retention.ts`,
   memoryMb: 512,
   timeoutSeconds: 900,
+  secrets: FUNCTION_SECRETS.retention,
 };
 export const RETENTION_SCHEDULE = "rate(1 hour)" as const;
 
@@ -130,6 +135,38 @@ export const OPTIONAL_ENV = ["IR_PAGERDUTY_EVENTS_URL", "IR_EMBEDDING_MODEL", "I
 
 export const optionalEnvironment = (env: Record<string, string | undefined>): Record<string, string> =>
   Object.fromEntries(OPTIONAL_ENV.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])));
+
+/** The deployed resources a function's environment names; values are Pulumi outputs in the stacks, strings in tests. */
+export interface EnvironmentValues<V> {
+  busName: V;
+  bucket: V;
+  table: V;
+  ingestQueueUrl: V;
+  forwardedQueueUrl?: V;
+  deadLetterQueueUrl: (stage: StageName) => V;
+  publicUrl: V;
+}
+
+/**
+ * The environment of one function, parsed once at its cold start by the AWS runtime (packages/runtime-aws/src/config.ts).
+ * Non-secret settings only (secrets are linked: an environment variable is clear text to `lambda:GetFunctionConfiguration`),
+ * the same for every function but `IR_FUNCTION`, which names the function so the runtime requires its secrets.
+ */
+export function functionEnvironment<V>(fn: FunctionPlan, v: EnvironmentValues<V>, plans: StagePlan[], shell: Record<string, string | undefined>): Record<string, V | string> {
+  const env: Record<string, V | string> = {
+    [FUNCTION_ENV]: fn.name,
+    IR_BUS_NAME: v.busName,
+    IR_BUCKET: v.bucket,
+    IR_TABLE: v.table,
+    IR_INGEST_QUEUE_URL: v.ingestQueueUrl,
+    IR_PUBLIC_URL: v.publicUrl,
+    NODE_OPTIONS: "--enable-source-maps",
+  };
+  for (const p of plans) env[p.dlqEnvVar] = v.deadLetterQueueUrl(p.stage);
+  if (v.forwardedQueueUrl !== undefined) env[FORWARDED_QUEUE_ENV] = v.forwardedQueueUrl;
+  // Model names, log level, a PagerDuty test receiver...: unset means the runtime's defaults.
+  return { ...env, ...optionalEnvironment(shell) };
+}
 
 const SQS_NAME_MAX = 80;
 const RULE_NAME_MAX = 64;
@@ -216,6 +253,7 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
     check(Number.isInteger(spec.batchSize) && spec.batchSize >= 1 && spec.batchSize <= MAX_BATCH, `${stage}.batchSize must be 1..${MAX_BATCH}`);
     check(Number.isInteger(spec.maxAttempts) && spec.maxAttempts >= 1 && spec.maxAttempts <= 1000, `${stage}.maxAttempts must be 1..1000 (SQS maxReceiveCount)`);
     check(Number.isInteger(spec.memoryMb) && spec.memoryMb >= 128 && spec.memoryMb <= 10240, `${stage}.memoryMb must be 128..10240`);
+    check(FUNCTION_SECRETS[stage] !== undefined, `${stage} is missing from FUNCTION_SECRETS (packages/runtime-aws/src/function-secrets.ts): list the secrets its function reads`);
 
     const fifo = spec.ordered;
     const suffix = fifo ? ".fifo" : "";
@@ -234,6 +272,7 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
     if (directPublish) checkName(`${prefix}-${stage}-forwarded`, SQS_NAME_MAX, "queue name");
 
     return {
+      name: stage,
       stage,
       description: spec.description,
       component: pascal(stage),
@@ -247,6 +286,7 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
       memoryMb: spec.memoryMb,
       timeoutSeconds: spec.timeoutSeconds,
       batchSize: spec.batchSize,
+      secrets: FUNCTION_SECRETS[stage],
       dlqEnvVar: dlqEnvVar(stage),
       directPublish,
       ...(directPublish ? { forwardedQueueName: `${prefix}-${stage}-forwarded` } : {}),

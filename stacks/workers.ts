@@ -1,6 +1,6 @@
 import type { BusResources } from "./bus";
 import {
-  FORWARDED_QUEUE_ENV, HTTP_FUNCTION, RETENTION_FUNCTION, RETENTION_SCHEDULE, ingestStage, optionalEnvironment, type FunctionPlan, type StagePlan,
+  HTTP_FUNCTION, RETENTION_FUNCTION, RETENTION_SCHEDULE, functionEnvironment, ingestStage, type EnvironmentValues, type FunctionPlan, type StagePlan,
 } from "./plan";
 import type { StageQueues } from "./queues";
 import type { Secrets } from "./secrets";
@@ -15,28 +15,18 @@ export interface RuntimeDeps {
   api: sst.aws.ApiGatewayV2;
 }
 
-/**
- * The environment every function reads its configuration from (parsed once at start-up by the AWS runtime).
- * Every function gets all of it, so one configuration schema serves every handler.
- */
-export function runtimeEnvironment(d: RuntimeDeps): Record<string, $util.Input<string>> {
-  const env: Record<string, $util.Input<string>> = {
-    IR_BUS_NAME: d.bus.bus.name,
-    IR_BUCKET: d.storage.bucket.name,
-    IR_TABLE: d.storage.table.name,
-    IR_INGEST_QUEUE_URL: d.queues[ingestStage(d.plans).stage].queue.url,
-    IR_PINECONE_INDEX_HOST: d.secrets.pineconeIndexHost.value,
-    PINECONE_API_KEY: d.secrets.pineconeApiKey.value,
-    OPENAI_API_KEY: d.secrets.openaiApiKey.value,
-    IR_ADMIN_KEY: d.secrets.adminKey.value,
-    IR_PUBLIC_URL: d.api.url,
-    NODE_OPTIONS: "--enable-source-maps",
+/** The deployed resources every function's environment names (functionEnvironment in plan.ts adds the rest). */
+function environmentValues(d: RuntimeDeps): EnvironmentValues<$util.Input<string>> {
+  const { queue: ingest, forwarded } = d.queues[ingestStage(d.plans).stage];
+  return {
+    busName: d.bus.bus.name,
+    bucket: d.storage.bucket.name,
+    table: d.storage.table.name,
+    ingestQueueUrl: ingest.url,
+    forwardedQueueUrl: forwarded?.url,
+    deadLetterQueueUrl: (stage) => d.queues[stage].dlq.url,
+    publicUrl: d.api.url,
   };
-  for (const p of d.plans) env[p.dlqEnvVar] = d.queues[p.stage].dlq.url;
-  const forwarded = d.queues[ingestStage(d.plans).stage].forwarded;
-  if (forwarded) env[FORWARDED_QUEUE_ENV] = forwarded.url;
-  // Model names, log level, a PagerDuty test receiver...: unset means the runtime's defaults.
-  return { ...env, ...optionalEnvironment(process.env) };
 }
 
 const DASHBOARD_IN_BUNDLE = "dashboard.html";
@@ -57,14 +47,17 @@ const functionArgs = (f: FunctionPlan, description: string, env: Record<string, 
 
 /** A function per stage, fed by its queue with partial batch responses (one bad message never retries the batch). */
 export function createWorkers(d: RuntimeDeps) {
-  const env = runtimeEnvironment(d);
-  const shared = [d.bus.bus, d.storage.bucket, d.storage.table, d.secrets.pineconeApiKey, d.secrets.pineconeIndexHost, d.secrets.openaiApiKey];
+  const values = environmentValues(d);
+  const env = (f: FunctionPlan) => functionEnvironment(f, values, d.plans, process.env);
+  // Secrets reach a function only by link (encrypted into its bundle, read through SST's `Resource`), and only
+  // those it reads: a secret in `environment` is clear text to anyone with lambda:GetFunctionConfiguration.
+  const linked = (f: FunctionPlan) => [d.bus.bus, d.storage.bucket, d.storage.table, ...f.secrets.map((s) => d.secrets.runtime[s])];
 
   const workers = d.plans.map((p) => {
     const { queue, dlq, forwarded } = d.queues[p.stage];
     const sources = forwarded ? [queue, forwarded] : [queue];
     // Linking a queue grants what its event source mapping needs; the DLQ, to dead-letter a poison message at once.
-    const fn = new sst.aws.Function(`${p.component}Worker`, functionArgs(p, `${p.stage}: ${p.description}`, env, [...shared, ...sources, dlq]));
+    const fn = new sst.aws.Function(`${p.component}Worker`, functionArgs(p, `${p.stage}: ${p.description}`, env(p), [...linked(p), ...sources, dlq]));
     for (const source of sources) source.subscribe(fn.arn, { batch: { size: p.batchSize, partialResponses: true } });
     return { plan: p, fn };
   });
@@ -75,7 +68,7 @@ export function createWorkers(d: RuntimeDeps) {
   const { queue: ingest, forwarded } = d.queues[ingestStage(d.plans).stage];
   d.api.route("$default", {
     // The forwarded-alarms queue too: a dead-lettered forwarded CloudWatch event is replayed there.
-    ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env, IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...shared, d.secrets.adminKey, ingest, ...(forwarded ? [forwarded] : []), ...dlqs]),
+    ...functionArgs(HTTP_FUNCTION, "HTTP API", { ...env(HTTP_FUNCTION), IR_DASHBOARD_FILE: DASHBOARD_IN_BUNDLE }, [...linked(HTTP_FUNCTION), ingest, ...(forwarded ? [forwarded] : []), ...dlqs]),
     // The dashboard is one built HTML file (npm ci runs its build); it ships beside the handler.
     copyFiles: [{ from: "packages/dashboard/dist/index.html", to: DASHBOARD_IN_BUNDLE }],
   });
@@ -87,7 +80,7 @@ export function createWorkers(d: RuntimeDeps) {
   new sst.aws.CronV2("Retention", {
     schedule: RETENTION_SCHEDULE,
     retries: 0,
-    function: { ...functionArgs(RETENTION_FUNCTION, "retention: purge what each tenant's plan no longer keeps", env, [...shared, ...dlqs]), retries: 0 },
+    function: { ...functionArgs(RETENTION_FUNCTION, "retention: purge what each tenant's plan no longer keeps", env(RETENTION_FUNCTION), [...linked(RETENTION_FUNCTION), ...dlqs]), retries: 0 },
   });
 
   return workers;

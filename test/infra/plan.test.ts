@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import type { EventType } from "../../packages/core/src/events";
 import { STAGES, STAGE_NAMES, routesFor, routingRules, type StageSpec } from "../../packages/core/src/graph";
 import { newId } from "../../packages/core/src/ids";
+import { loadConfig } from "../../packages/runtime-aws/src/config";
+import { FUNCTION_ENV, FUNCTION_SECRETS, SECRET_ENV, type SecretName } from "../../packages/runtime-aws/src/function-secrets";
 import {
   CLOUDWATCH_ALARM_PATTERN,
   DEFAULT_SHARDS,
@@ -17,6 +19,7 @@ import {
   SHARD_ALPHABET,
   FIFO_WAITS,
   VISIBILITY_FACTOR,
+  functionEnvironment,
   ingestStage,
   isProductionStage,
   lifecycleRules,
@@ -24,7 +27,9 @@ import {
   parseAccountIds,
   planStages,
   shardOf,
+  type EnvironmentValues,
   type EventPattern,
+  type FunctionPlan,
   type StagePlan,
 } from "../../stacks/plan";
 
@@ -280,7 +285,7 @@ function exportedCallables(files: string[]): Map<string, Map<string, boolean>> {
 }
 
 describe("handler paths", () => {
-  const functions = [...plans.map((p) => ({ name: p.stage, handler: p.handler, file: p.handlerFile })), { name: "http", ...HTTP_FUNCTION, file: HTTP_FUNCTION.handlerFile }, { name: "retention", ...RETENTION_FUNCTION, file: RETENTION_FUNCTION.handlerFile }];
+  const functions = [...plans, HTTP_FUNCTION, RETENTION_FUNCTION].map((f) => ({ name: f.name, handler: f.handler, file: f.handlerFile }));
   const present = functions.filter((f) => existsSync(join(root, f.file)));
   const exportsOf = present.length > 0 ? exportedCallables(present.map((f) => join(root, f.file))) : new Map();
 
@@ -295,5 +300,42 @@ describe("handler paths", () => {
     const names = exportsOf.get(join(root, file));
     expect(names?.has("handler"), `${file} exports: ${[...(names?.keys() ?? [])].join(", ")}`).toBe(true);
     expect(names?.get("handler"), `${file}: handler is not callable`).toBe(true);
+  });
+});
+
+describe("secrets reach a function by link, never by its environment", () => {
+  const functions: FunctionPlan[] = [...plans, HTTP_FUNCTION, RETENTION_FUNCTION];
+  const values: EnvironmentValues<string> = {
+    busName: "ir-prod-bus", bucket: "ir-prod-documents", table: "ir-prod-table",
+    ingestQueueUrl: "https://sqs.eu-west-1.amazonaws.com/1/ir-prod-ingest", forwardedQueueUrl: "https://sqs.eu-west-1.amazonaws.com/1/ir-prod-ingest-forwarded",
+    deadLetterQueueUrl: (stage) => `https://sqs.eu-west-1.amazonaws.com/1/ir-prod-${stage}-dlq`, publicUrl: "https://api.example.com",
+  };
+  // A deploying shell that has every secret exported (as after `sst shell`): none of it may pass on.
+  const shell = { ...Object.fromEntries(Object.values(SECRET_ENV).map((v) => [v, "from-the-shell-0123456789"])), IR_CHAT_MODEL: "gpt-4o" };
+  const linkedTo = (secrets: readonly SecretName[]) => Object.fromEntries(secrets.map((s) => [s, { value: s === "PineconeIndexHost" ? "https://idx-abc.svc.pinecone.io" : `linked-${s}-0123456789` }]));
+
+  it("links each function the secrets its handler reads (FUNCTION_SECRETS), the admin key to the HTTP function alone", () => {
+    for (const f of functions) expect(f.secrets, f.name).toEqual(FUNCTION_SECRETS[f.name]);
+    expect(functions.filter((f) => f.secrets.includes("AdminKey")).map((f) => f.name)).toEqual(["http"]);
+    expect(functions.filter((f) => f.secrets.length === 0).map((f) => f.name).sort()).toEqual(["ingest", "notify"]);
+  });
+
+  it.each(functions.map((f) => [f.name, f] as const))("%s: its environment holds no secret and names the function", (_name, f) => {
+    const env = functionEnvironment(f, values, plans, shell);
+
+    expect(Object.keys(env).filter((k) => (Object.values(SECRET_ENV) as string[]).includes(k))).toEqual([]);
+    expect(Object.values(env)).not.toContain("from-the-shell-0123456789");
+    expect(env[FUNCTION_ENV]).toBe(f.name);
+    expect(env.IR_CHAT_MODEL).toBe("gpt-4o");
+  });
+
+  it.each(functions.map((f) => [f.name, f] as const))("%s: the runtime starts from its environment and its linked secrets alone", (_name, f) => {
+    const env = functionEnvironment(f, values, plans, {});
+
+    const config = loadConfig(env, linkedTo(f.secrets));
+
+    expect(config.busName).toBe(values.busName);
+    expect(config.deadLetterQueueUrls.match).toBe(values.deadLetterQueueUrl("match"));
+    if (f.secrets.includes("AdminKey")) expect(config.adminKey).toBe("linked-AdminKey-0123456789");
   });
 });
