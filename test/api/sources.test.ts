@@ -65,12 +65,11 @@ describe("alarm sources through the embedded server", () => {
     expect((await other.req("GET", `/api/v1/incidents/${outcome.body.incident_id}`)).body.status).toBe("OPEN");
   });
 
-  it("registers AWS accounts once: another tenant cannot claim the same account", async () => {
-    expect((await api.req("PATCH", "/api/v1/settings", { aws_account_ids: ["123456789012"] })).status).toBe(200);
+  it("claims AWS accounts (pending until verified: test/api/aws-account-claims.test.ts); refuses malformed ids and settings that are not the tenant's", async () => {
+    const claimed = await api.req("PATCH", "/api/v1/settings", { aws_account_ids: ["123456789012"] });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.aws_account_claims).toMatchObject([{ account_id: "123456789012", status: "pending" }]);
     const other = (await srv.client.tenant("claimer")).client;
-    const r = await other.req("PATCH", "/api/v1/settings", { aws_account_ids: ["123456789012"] });
-    expect(r.status).toBe(409);
-    expect(r.body.error.message).toContain("123456789012");
     expect((await other.req("PATCH", "/api/v1/settings", { aws_account_ids: ["12"] })).status).toBe(400);
     expect((await other.req("PATCH", "/api/v1/settings", { webhook_secret: "x" })).status).toBe(400);
   });
@@ -80,6 +79,10 @@ describe("alarm sources through the embedded server", () => {
     const raw = (id: string, body: unknown, attributes: Record<string, string>) =>
       makeEvent("source.raw", "", `sqs:${id}`, { body: typeof body === "string" ? body : JSON.stringify(body), attributes, received_at: now }, now);
     const forwarded = withState(payload("cloudwatch-alarm-state-change.json"), "ALARM", now);
+    // The account's alarms are the tenant's once an alarm from it carried the claim's code.
+    const { verification_alarm_name } = (await api.req("GET", "/api/v1/settings")).body.aws_account_claims[0];
+    await srv.ports.bus.publish([raw("m0", { ...forwarded, detail: { ...forwarded.detail, alarmName: verification_alarm_name } }, { "ir-forwarded": "cloudwatch", "ir-aws-account": "123456789012" })]);
+    await until(async () => (await api.req("GET", "/api/v1/settings")).body.aws_account_claims[0].status === "verified");
     await srv.ports.bus.publish([
       raw("m1", { error: "Queue consumer crashed: exit 137", service: "sqs-producer" }, { "ir-api-key": apiKey }),
       raw("m2", { error: "x", service: "y" }, { "ir-api-key": "ir_live_wrong" }),

@@ -2,6 +2,7 @@ import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Run
 import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
 import * as z from "zod";
 import { CreateTenant } from "./routes/tenants";
+import { SettingsPatch, SettingsView } from "./routes/settings";
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const body = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
@@ -70,6 +71,13 @@ export const openApiDocument = () =>
       "/api/v1/notifications": {
         put: tenantOp("set notification routing", { requestBody: body(NotificationSettings), responses: { "200": ok("saved, secrets masked"), ...errors } }),
         get: tenantOp("notification routing, secrets masked", { responses: { "200": ok("settings"), ...errors } }),
+      },
+      "/api/v1/settings": {
+        get: tenantOp("how CloudWatch alarms are read, and the AWS accounts claimed with each claim's status", { responses: { "200": ok("settings", SettingsView), ...errors } }),
+        patch: tenantOp("change settings; aws_account_ids is the whole list: new accounts start pending with a verification code", {
+          requestBody: body(SettingsPatch),
+          responses: { "200": ok("saved", SettingsView), "409": ok("an account is verified by another tenant", ErrorBody), ...errors },
+        }),
       },
       "/api/v1/keys": {
         post: tenantOp("create a key (shown once)", { requestBody: body(z.object({ label: z.string() })), responses: { "201": ok("created"), ...errors } }),

@@ -11,5 +11,6 @@ export * from "./keys";
 export * from "./plans";
 export * from "./json-depth";
 export * from "./source-attributes";
+export * from "./aws-account-claims";
 export { stem } from "./stem";
 export { setRecent, setBounded } from "./recent";

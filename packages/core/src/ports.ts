@@ -14,7 +14,16 @@ export interface TenantStore {
   create(tenant: Tenant, key: ApiKey): Promise<void>;
   get(tenantId: string): Promise<Tenant | null>;
   update(tenant: Tenant): Promise<void>;
+  /** The tenant whose claim on the AWS account is verified: forwarded alarms from the account are its (see aws-account-claims.ts). */
   findByAwsAccount(accountId: string): Promise<Tenant | null>;
+  /** Claims on the account still waiting for verification, any number of tenants. */
+  pendingAwsAccountClaims(accountId: string): Promise<Array<{ tenant_id: string; verification_code: string }>>;
+  /**
+   * The tenant proved it owns the account: its claim becomes the account's verified one and every other tenant's
+   * pending claim on it is dropped. "verified" the first time; "already" when it was (the step completes again,
+   * for a redelivered event); "refused" when the tenant does not claim the account or another tenant verified first.
+   */
+  verifyAwsAccount(accountId: string, tenantId: string, at: string): Promise<"verified" | "already" | "refused">;
   putKey(key: ApiKey): Promise<void>;
   /** The key record for a hash, if it is live (not revoked, not expired at `now`). */
   findKey(hash: string, now: string): Promise<ApiKey | null>;

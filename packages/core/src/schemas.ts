@@ -165,6 +165,22 @@ export const NotificationSettings = z.object({
 });
 export type NotificationSettings = z.infer<typeof NotificationSettings>;
 
+export const AwsAccountId = z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id");
+
+/**
+ * A tenant's claim on an AWS account (see aws-account-claims.ts). Forwarded CloudWatch alarms carry no key, only
+ * the account EventBridge stamps on them, so an account's alarms go to the tenant whose claim is verified.
+ */
+export const AwsAccountClaim = z.object({
+  account_id: AwsAccountId,
+  status: z.enum(["pending", "verified"]),
+  /** Proves ownership once a forwarded alarm from the account carries `ir-verify-<code>`; null for accounts registered before claims existed. */
+  verification_code: z.string().nullable(),
+  claimed_at: isoDate.nullable(),
+  verified_at: isoDate.nullable(),
+});
+export type AwsAccountClaim = z.infer<typeof AwsAccountClaim>;
+
 export const TenantSettings = z.object({
   global_runbooks: z.boolean(),
   notifications: NotificationSettings,
@@ -173,7 +189,10 @@ export const TenantSettings = z.object({
   auto_resolve: z.boolean(),
   default_severity: Severity,
   cloudwatch_service_from: z.array(z.enum(["tag", "dimension", "alarm_name"])),
-  aws_account_ids: z.array(z.string().regex(/^\d{12}$/)),
+  /** Every account the tenant claims, pending or verified. */
+  aws_account_ids: z.array(AwsAccountId),
+  /** The claims on `aws_account_ids`, one each; absent from documents written before claims existed (see awsAccountClaimsOf). */
+  aws_account_claims: z.array(AwsAccountClaim).optional(),
   /** Enterprise only: days incidents and alarms are kept (other plans' retention is fixed by the plan). */
   retention_days: z.number().int().min(1).max(3650).optional(),
 });

@@ -3,18 +3,18 @@ import { authenticate } from "./authenticate";
 import { accept, asNormalized, sourceOptions } from "./accept";
 import { detect, NORMALIZERS } from "./sources";
 import { checkIncidentQuota } from "./quota";
+import { forwardedTenant } from "./forwarded";
 
 /**
  * Who sent it: a producer on the ingest queue names its tenant with the key in `ir-api-key`; a forwarded
- * CloudWatch event carries no key, and the AWS account it came from (registered by the tenant) names it.
+ * CloudWatch event carries no key, and the AWS account it came from names it once a tenant has verified the
+ * account (null: the event was such a verification, not an alarm).
  */
-async function tenantOf(ports: Ports, attributes: Record<string, string>, body: unknown): Promise<Tenant> {
+async function tenantOf(ports: Ports, attributes: Record<string, string>, body: object): Promise<Tenant | null> {
   if (attributes[FORWARDED_ATTRIBUTE] !== "cloudwatch") return (await authenticate(ports, attributes[API_KEY_ATTRIBUTE])).tenant;
   const account = attributes[AWS_ACCOUNT_ATTRIBUTE];
   if (!account || (body as { account?: unknown }).account !== account) throw new Poison("forwarded event without a matching account");
-  const tenant = await ports.tenants.findByAwsAccount(account);
-  if (!tenant) throw new Poison(`AWS account ${account} is not registered by any tenant`);
-  return tenant;
+  return forwardedTenant(ports, account, body);
 }
 
 /** SQS direct publish and forwarded CloudWatch events: the same bodies as the HTTP endpoints. */
@@ -26,7 +26,8 @@ export const ingestStage: StageHandler = async (event, ports) => {
     if (jsonDepthExceeds(raw.body)) throw new Poison("body nests too deeply");
     try { body = JSON.parse(raw.body); } catch { throw new Poison("body is not JSON"); }
     if (typeof body !== "object" || body === null) throw new Poison("body is not a JSON object");
-    tenant = await tenantOf(ports, raw.attributes, body);
+    tenant = (await tenantOf(ports, raw.attributes, body)) ?? undefined;
+    if (!tenant) return [];
     const format = detect(body);
     if (!format) throw new Poison("body is not an incident report, CloudWatch event, SNS notification or Alertmanager webhook");
     const items = format === "report" ? [asNormalized(parseReport(body))] : NORMALIZERS[format](body, sourceOptions(tenant));

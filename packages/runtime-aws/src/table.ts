@@ -22,6 +22,9 @@ export const sk = {
   tenant: "tenant",
   key: (keyId: string) => `key#${keyId}`,
   lookup: "lookup",
+  /** Under `awsacct#<id>`: a tenant's pending claim on the account (`lookup` there is the verified one). */
+  awsAccountClaim: (tenantId: string) => `claim#${tenantId}`,
+  awsAccountClaimPrefix: "claim#",
   incident: (incidentId: string) => `inc#${incidentId}`,
   incidentPrefix: "inc#",
   fingerprint: (service: string, fingerprint: string) => `fp#${service}#${fingerprint}`,

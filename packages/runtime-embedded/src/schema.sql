@@ -2,7 +2,10 @@
 -- Tables of kilobyte-sized documents keep a rowid: WITHOUT ROWID suits small rows and spills large ones
 -- into overflow pages, which tripled the size of the alarms table.
 CREATE TABLE IF NOT EXISTS tenants (tenant_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+-- The tenant whose claim on an AWS account is verified; pending claims (any number per account) wait in
+-- aws_account_claims. Rows from before claims existed stay here: those accounts stay verified.
 CREATE TABLE IF NOT EXISTS tenant_accounts (account_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS aws_account_claims (account_id TEXT NOT NULL, tenant_id TEXT NOT NULL, verification_code TEXT NOT NULL, PRIMARY KEY (account_id, tenant_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, expires_at TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant_id);
 CREATE TABLE IF NOT EXISTS incidents (

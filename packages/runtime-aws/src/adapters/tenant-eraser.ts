@@ -1,13 +1,13 @@
-import { tenantNamespace, type TenantEraser, type VectorIndex } from "@ir/core";
+import { awsAccountClaimsOf, tenantNamespace, type Tenant, type TenantEraser, type VectorIndex } from "@ir/core";
 import type { DynamoTable, Key } from "../dynamo-table";
 import { s3Keys, type S3Documents } from "../s3-documents";
-import { pk, sk } from "../table";
+import { isConditionFailed, pk, sk } from "../table";
 import type { SqsDeadLetters } from "./dead-letters";
 import type { TenantRegistry } from "./tenant-registry";
 
 /**
  * GDPR erase on AWS: the Pinecone namespace, the S3 prefix, the dead letters that mention the tenant, the
- * lookups kept outside the tenant's partition (key hashes, key ids, AWS accounts), then the partition itself.
+ * lookups kept outside the tenant's partition (key hashes, key ids, AWS account claims), then the partition itself.
  * The tenant record and key listing go last, and the registry entry after them, so a crash part-way leaves an erase the caller can run again
  * with the same credentials; every step is idempotent.
  */
@@ -30,12 +30,19 @@ export class AwsTenantEraser implements TenantEraser {
     await this.table.batchDelete(partition.filter((i) => !isIdentity(i.sk as string)) as unknown as Key[]);
 
     const tenantItem = partition.find((i) => i.sk === sk.tenant);
-    const accounts: string[] = tenantItem ? (JSON.parse(tenantItem.doc as string).settings?.aws_account_ids ?? []) : [];
+    const settings = tenantItem ? (JSON.parse(tenantItem.doc as string) as Partial<Tenant>).settings : undefined;
+    const accounts = awsAccountClaimsOf({ aws_account_ids: settings?.aws_account_ids ?? [], aws_account_claims: settings?.aws_account_claims }).map((c) => c.account_id);
     const keys = partition.filter((i) => (i.sk as string).startsWith("key#")).map((i) => JSON.parse(i.doc as string) as { key_id: string; hash: string });
     await this.table.batchDelete([
       ...keys.flatMap((k) => [{ pk: pk.apiKey(k.hash), sk: sk.lookup }, { pk: pk.keyId(k.key_id), sk: sk.lookup }]),
-      ...accounts.map((a) => ({ pk: pk.awsAccount(a), sk: sk.lookup })),
+      ...accounts.map((a) => ({ pk: pk.awsAccount(a), sk: sk.awsAccountClaim(tenantId) })),
     ]);
+    // An account's owner only if it is this tenant: a claim still pending must not free another tenant's account.
+    for (const a of accounts) {
+      await this.table.delete({ pk: pk.awsAccount(a), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenantId } }).catch((err) => {
+        if (!isConditionFailed(err)) throw err;
+      });
+    }
     await this.table.batchDelete(partition.filter((i) => isIdentity(i.sk as string)) as unknown as Key[]);
     await this.registry.remove(tenantId);
   }

@@ -1,15 +1,24 @@
-import { Conflict, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type AwsAccountClaim, type Tenant, type TenantStore } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
 import { isConditionFailed, pk, sk } from "../table";
 import type { TenantRegistry } from "./tenant-registry";
 
 /** Writes a last_used_at at most this often per key and container: one write per request would cost more than the request. */
 const TOUCH_EVERY_MS = 60_000;
+/** A tenant document written conditionally on what was read: this many tries before the caller hears of the contention. */
+const REWRITE_ATTEMPTS = 5;
+
+const withClaims = (tenant: Tenant, claims: AwsAccountClaim[]): Tenant => ({ ...tenant, settings: withAwsAccountClaims(tenant.settings, claims) });
 
 /**
  * Tenants and API keys. A key is stored twice: in the tenant's partition (for listing and erase) and under
  * its hash (for authentication). Creation writes the listing first and revocation the hash item first, so a
  * crash between the two never leaves a key that authenticates but cannot be seen or revoked.
+ *
+ * AWS account claims live in the tenant document and are indexed under `awsacct#<account>`: `lookup` names the
+ * tenant whose claim is verified (forwarded alarms go there), `claim#<tenant>` items the pending claims with their
+ * codes. Document writes are conditional on the document read, so a settings write and a verification racing
+ * each other cannot undo one another.
  */
 export class DynamoTenantStore implements TenantStore {
   private readonly touched = new Map<string, number>();
@@ -35,14 +44,56 @@ export class DynamoTenantStore implements TenantStore {
   }
 
   async update(tenant: Tenant) {
-    const before = await this.get(tenant.tenant_id);
-    await this.syncAccounts(tenant, before?.settings.aws_account_ids ?? []);
-    await this.table.put({ pk: pk.tenant(tenant.tenant_id), sk: sk.tenant, doc: JSON.stringify(tenant) });
+    // Only verification moves a claim on (verifyAwsAccount): a settings write keeps what the store holds.
+    await this.rewrite(tenant.tenant_id, (stored) =>
+      stored ? withClaims(tenant, keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings))) : tenant);
   }
 
   async findByAwsAccount(accountId: string) {
     const item = await this.table.get({ pk: pk.awsAccount(accountId), sk: sk.lookup });
     return item ? this.get(item.tenant_id as string) : null;
+  }
+
+  async pendingAwsAccountClaims(accountId: string) {
+    const items = await this.table.queryAll(pk.awsAccount(accountId), sk.awsAccountClaimPrefix);
+    return items.map((i) => ({ tenant_id: i.tenant_id as string, verification_code: i.verification_code as string }));
+  }
+
+  /**
+   * The conditional write of `lookup` decides who owns the account: the first verification wins. The documents
+   * follow; every step is idempotent, so a redelivered verification event finishes what a crash interrupted.
+   */
+  async verifyAwsAccount(accountId: string, tenantId: string, at: string) {
+    const claimOf = (t: Tenant | null) => t && awsAccountClaimsOf(t.settings).find((c) => c.account_id === accountId);
+    if (!claimOf(await this.get(tenantId))) return "refused" as const;
+    const lookup = { pk: pk.awsAccount(accountId), sk: sk.lookup };
+    try {
+      await this.table.put({ ...lookup, tenant_id: tenantId }, { expression: "attribute_not_exists(pk) OR tenant_id = :t", values: { ":t": tenantId } });
+    } catch (err) {
+      if (isConditionFailed(err)) return "refused" as const;
+      throw err;
+    }
+    let result = "already" as "verified" | "already" | "refused";
+    await this.rewrite(tenantId, (t) => {
+      const claim = claimOf(t);
+      if (!t || !claim) { result = "refused"; return null; }
+      if (claim.status === "verified") return null;
+      result = "verified";
+      return withClaims(t, markVerified(awsAccountClaimsOf(t.settings), accountId, at));
+    });
+    if (result === "refused") {
+      // Withdrawn while this ran: the account is nobody's again.
+      await this.releaseLookup(accountId, tenantId);
+      return result;
+    }
+    for (const item of await this.table.queryAll(pk.awsAccount(accountId), sk.awsAccountClaimPrefix)) {
+      const other = item.tenant_id as string;
+      if (other !== tenantId) {
+        await this.rewrite(other, (t) => (t && claimOf(t)?.status === "pending" ? withClaims(t, dropPending(awsAccountClaimsOf(t.settings), accountId)) : null));
+      }
+      await this.table.delete({ pk: pk.awsAccount(accountId), sk: sk.awsAccountClaim(other) });
+    }
+    return result;
   }
 
   async putKey(key: ApiKey) {
@@ -91,24 +142,68 @@ export class DynamoTenantStore implements TenantStore {
     }
   }
 
-  /** An AWS account routes CloudWatch alarms to exactly one tenant: claiming one held by another tenant is a conflict. */
-  private async syncAccounts(tenant: Tenant, before: string[]) {
-    const now = tenant.settings.aws_account_ids;
-    for (const account of now.filter((a) => !before.includes(a))) {
+  /**
+   * Read-modify-write of a tenant document, conditional on the document read, with the account index brought in
+   * step first. `change` answers the document to write, or null to leave it as it is.
+   */
+  private async rewrite(tenantId: string, change: (stored: Tenant | null) => Tenant | null): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.tenant });
+      const stored = item ? (JSON.parse(item.doc as string) as Tenant) : null;
+      const next = change(stored);
+      if (!next) return;
+      await this.syncAccounts(next, stored ? awsAccountClaimsOf(stored.settings) : []);
       try {
-        await this.table.put(
-          { pk: pk.awsAccount(account), sk: sk.lookup, tenant_id: tenant.tenant_id },
-          { expression: "attribute_not_exists(pk) OR tenant_id = :t", values: { ":t": tenant.tenant_id } },
-        );
+        await this.table.put({ pk: pk.tenant(tenantId), sk: sk.tenant, doc: JSON.stringify(next) }, item ? { expression: "doc = :old", values: { ":old": item.doc } } : undefined);
+        return;
       } catch (err) {
-        if (isConditionFailed(err)) throw new Conflict(`AWS account ${account} is already linked to another tenant`);
-        throw err;
+        if (!isConditionFailed(err)) throw err;
+        if (attempt >= REWRITE_ATTEMPTS) throw new Conflict(`tenant ${tenantId} is being changed concurrently; try again`);
       }
     }
-    for (const account of before.filter((a) => !now.includes(a))) {
-      await this.table.delete({ pk: pk.awsAccount(account), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenant.tenant_id } }).catch((err) => {
-        if (!isConditionFailed(err)) throw err;
-      });
+  }
+
+  /**
+   * The account index follows the claims: a verified claim owns `lookup` (one tenant per account: claiming one
+   * another tenant verified is a conflict), a pending one has its `claim#<tenant>` item. Every write is idempotent.
+   */
+  private async syncAccounts(tenant: Tenant, before: AwsAccountClaim[]) {
+    const id = tenant.tenant_id;
+    const now = awsAccountClaimsOf(tenant.settings);
+    const was = new Map(before.map((c) => [c.account_id, c]));
+    const unchanged = (c: AwsAccountClaim) => was.get(c.account_id)?.status === c.status && was.get(c.account_id)?.verification_code === c.verification_code;
+    for (const c of now.filter((c) => c.status === "pending" && !unchanged(c))) {
+      const owner = await this.table.get({ pk: pk.awsAccount(c.account_id), sk: sk.lookup });
+      if (owner && owner.tenant_id !== id) throw new Conflict(`AWS account ${c.account_id} is verified by another tenant`);
     }
+    for (const c of now.filter((c) => !unchanged(c))) {
+      const claimItem = { pk: pk.awsAccount(c.account_id), sk: sk.awsAccountClaim(id) };
+      if (c.status === "verified") {
+        try {
+          await this.table.put({ pk: pk.awsAccount(c.account_id), sk: sk.lookup, tenant_id: id }, { expression: "attribute_not_exists(pk) OR tenant_id = :t", values: { ":t": id } });
+        } catch (err) {
+          if (isConditionFailed(err)) throw new Conflict(`AWS account ${c.account_id} is verified by another tenant`);
+          throw err;
+        }
+        await this.table.delete(claimItem);
+      } else if (c.verification_code) {
+        await this.table.put({ ...claimItem, tenant_id: id, verification_code: c.verification_code });
+      }
+    }
+    const kept = new Map(now.map((c) => [c.account_id, c]));
+    for (const c of before) {
+      const cur = kept.get(c.account_id);
+      if (c.status === "verified" && cur?.status !== "verified") await this.releaseLookup(c.account_id, id);
+      if (c.status === "pending" && (!cur || cur.verification_code !== c.verification_code)) {
+        await this.table.delete({ pk: pk.awsAccount(c.account_id), sk: sk.awsAccountClaim(id) });
+      }
+    }
+  }
+
+  /** Only the tenant's own: a release never frees an account another tenant verified. */
+  private async releaseLookup(accountId: string, tenantId: string) {
+    await this.table.delete({ pk: pk.awsAccount(accountId), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenantId } }).catch((err) => {
+      if (!isConditionFailed(err)) throw err;
+    });
   }
 }

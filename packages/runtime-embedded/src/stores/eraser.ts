@@ -2,7 +2,7 @@ import { tenantNamespace, type Logger, type TenantEraser, type VectorIndex } fro
 import { BUSY_TIMEOUT_MS, type Db } from "../db";
 
 /** Tables that hold a tenant's data, all keyed by tenant_id. A new table must be added here, or erase leaves it behind. */
-const TENANT_TABLES = ["incidents", "fingerprints", "source_keys", "runbooks", "alarms", "idempotency", "audit", "usage", "kv", "queue", "dead_letters", "api_keys", "tenant_accounts", "tenants"];
+const TENANT_TABLES = ["incidents", "fingerprints", "source_keys", "runbooks", "alarms", "idempotency", "audit", "usage", "kv", "queue", "dead_letters", "api_keys", "tenant_accounts", "aws_account_claims", "tenants"];
 /** How long one scrub waits for readers (the checkpointer thread, another process): it runs on the event loop. */
 const SCRUB_WAIT_MS = 200;
 const SCRUB_ATTEMPTS = 12;

@@ -1,19 +1,47 @@
-import type { ApiKey, Tenant, TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
 import type { Db } from "../db";
 
 const KEY_CACHE_MAX = 10_000;
 
 export class SqliteTenants implements TenantStore {
-  /** Every stage reads the tenant for every alarm; tenants change rarely and only through this store. */
+  /** Every stage reads the tenant for every alarm; tenants change rarely, through this store or another connection (ChangeWatch). */
   private readonly cache = new Map<string, Tenant>();
   /**
-   * Keys by hash, for the lookup every request makes. Keys change only through this store (or an erase,
-   * which invalidates), so the cache is dropped on any key write; expiry is checked on every hit.
+   * Keys by hash, for the lookup every request makes. The cache is dropped on any key write through this
+   * store, on an erase, and when another connection commits (`ir keys revoke`: see ChangeWatch); expiry is
+   * checked on every hit.
    */
   private readonly keys = new Map<string, ApiKey>();
-  constructor(private readonly db: Db) {}
+  /**
+   * Tenants erased since start. A request authenticated just before its tenant's erase may reach its write
+   * just after it: the write checks here (a Set lookup, no SQL) and refuses, instead of writing the erased
+   * tenant's data back. Tenant ids are never reused, so the set only grows by one per erase.
+   */
+  private readonly erased = new Set<string>();
+  private readonly stillThere;
+  constructor(private readonly db: Db) {
+    this.stillThere = db.prepare("SELECT tenant_id FROM tenants WHERE tenant_id IN (SELECT value FROM json_each(?))").pluck();
+  }
 
   invalidate() { this.cache.clear(); this.keys.clear(); }
+
+  /** Called once the erase has committed (a rolled-back erase must not lock its tenant out). */
+  markErased(tenantId: string) { this.erased.add(tenantId); }
+  isErased(tenantId: string) { return this.erased.has(tenantId); }
+
+  /**
+   * Another connection committed (see ChangeWatch): keys and tenants are read again. Tenants this process
+   * had cached, so had requests from, and that are gone were erased there; they join `erased`. Returns them.
+   */
+  reloadAfterExternalWrite(): string[] {
+    const known = [...this.cache.keys()];
+    this.invalidate();
+    if (!known.length) return [];
+    const kept = new Set(this.stillThere.all(JSON.stringify(known)) as string[]);
+    const gone = known.filter((t) => !kept.has(t));
+    for (const t of gone) this.erased.add(t);
+    return gone;
+  }
 
   async create(tenant: Tenant, key: ApiKey) {
     this.db.prepare("INSERT INTO tenants (tenant_id, doc) VALUES (?, ?)").run(tenant.tenant_id, JSON.stringify(tenant));
@@ -31,6 +59,12 @@ export class SqliteTenants implements TenantStore {
     return tenant;
   }
   async update(tenant: Tenant) {
+    const stored = await this.get(tenant.tenant_id);
+    // Only verification moves a claim on (verifyAwsAccount): a settings write keeps what the store holds.
+    const claims = stored ? keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings)) : awsAccountClaimsOf(tenant.settings);
+    this.write({ ...tenant, settings: withAwsAccountClaims(tenant.settings, claims) });
+  }
+  private write(tenant: Tenant) {
     this.db.prepare("UPDATE tenants SET doc = ? WHERE tenant_id = ?").run(JSON.stringify(tenant), tenant.tenant_id);
     this.cache.delete(tenant.tenant_id);
     this.syncAccounts(tenant);
@@ -38,6 +72,23 @@ export class SqliteTenants implements TenantStore {
   async findByAwsAccount(accountId: string) {
     const row = this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?").get(accountId) as { tenant_id: string } | undefined;
     return row ? this.get(row.tenant_id) : null;
+  }
+  async pendingAwsAccountClaims(accountId: string) {
+    return this.db.prepare("SELECT tenant_id, verification_code FROM aws_account_claims WHERE account_id = ? ORDER BY tenant_id").all(accountId) as Array<{ tenant_id: string; verification_code: string }>;
+  }
+  /** One transaction with the stage that calls it: the account's owner and everyone's claims change together. */
+  async verifyAwsAccount(accountId: string, tenantId: string, at: string) {
+    const tenant = await this.get(tenantId);
+    const claim = tenant && awsAccountClaimsOf(tenant.settings).find((c) => c.account_id === accountId);
+    const owner = (await this.findByAwsAccount(accountId))?.tenant_id;
+    if (!tenant || !claim || (owner !== undefined && owner !== tenantId)) return "refused" as const;
+    for (const { tenant_id } of await this.pendingAwsAccountClaims(accountId)) {
+      const other = tenant_id === tenantId ? null : await this.get(tenant_id);
+      if (other) this.write({ ...other, settings: withAwsAccountClaims(other.settings, dropPending(awsAccountClaimsOf(other.settings), accountId)) });
+    }
+    if (claim.status === "verified") return "already" as const;
+    this.write({ ...tenant, settings: withAwsAccountClaims(tenant.settings, markVerified(awsAccountClaimsOf(tenant.settings), accountId, at)) });
+    return "verified" as const;
   }
   async putKey(key: ApiKey) {
     this.keys.clear();
@@ -71,9 +122,17 @@ export class SqliteTenants implements TenantStore {
     this.db.prepare("UPDATE api_keys SET doc = json_set(doc, '$.last_used_at', ?) WHERE key_id = ?").run(at, keyId);
   }
 
+  /** The account index follows the document: verified claims own their account (one tenant each), pending ones wait beside it. */
   private syncAccounts(tenant: Tenant) {
     this.db.prepare("DELETE FROM tenant_accounts WHERE tenant_id = ?").run(tenant.tenant_id);
-    const ins = this.db.prepare("INSERT OR REPLACE INTO tenant_accounts (account_id, tenant_id) VALUES (?, ?)");
-    for (const a of tenant.settings.aws_account_ids) ins.run(a, tenant.tenant_id);
+    this.db.prepare("DELETE FROM aws_account_claims WHERE tenant_id = ?").run(tenant.tenant_id);
+    const owner = this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?");
+    const own = this.db.prepare("INSERT INTO tenant_accounts (account_id, tenant_id) VALUES (?, ?)");
+    const wait = this.db.prepare("INSERT INTO aws_account_claims (account_id, tenant_id, verification_code) VALUES (?, ?, ?)");
+    for (const c of awsAccountClaimsOf(tenant.settings)) {
+      if (owner.get(c.account_id) !== undefined) throw new Conflict(`AWS account ${c.account_id} is verified by another tenant`);
+      if (c.status === "verified") own.run(c.account_id, tenant.tenant_id);
+      else if (c.verification_code) wait.run(c.account_id, tenant.tenant_id, c.verification_code);
+    }
   }
 }

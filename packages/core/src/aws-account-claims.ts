@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import type { AwsAccountClaim, TenantSettings } from "./schemas";
+
+/**
+ * Who owns an AWS account's forwarded CloudWatch alarms. Those alarms carry no key: EventBridge stamps the
+ * account they came from, which cannot be forged, but account ids are not secret, so naming one proves nothing.
+ * A tenant's claim starts pending with a random code; it is verified when an alarm forwarded from that account
+ * carries `ir-verify-<code>` in its name or description, which only someone who can create alarms in the
+ * account can arrange. Until then the account's alarms are nobody's. Several tenants may wait on one account;
+ * the first to verify owns it and the others' pending claims are dropped.
+ */
+
+export const VERIFICATION_PREFIX = "ir-verify-";
+/** 96 random bits, hex: fits an alarm name, survives any quoting. */
+export const newVerificationCode = (): string => randomBytes(12).toString("hex");
+export const verificationAlarmName = (code: string) => `${VERIFICATION_PREFIX}${code}`;
+
+const VERIFICATION_TOKEN = /ir-verify-([0-9a-z]+)/gi;
+
+/** The verification codes carried by an alarm's name or description (`ir-verify-<code>`), lower-cased. */
+export function verificationCodesIn(...texts: Array<string | null | undefined>): string[] {
+  const codes = new Set<string>();
+  for (const text of texts) {
+    if (!text) continue;
+    for (const m of text.matchAll(VERIFICATION_TOKEN)) codes.add(m[1].toLowerCase());
+  }
+  return [...codes];
+}
+
+/**
+ * A tenant's claims, one per account in `aws_account_ids`. An account registered before claims existed has no
+ * claim recorded: it was accepted as the tenant's then and counts as verified, so deployments keep working.
+ */
+export function awsAccountClaimsOf(settings: Pick<TenantSettings, "aws_account_ids" | "aws_account_claims">): AwsAccountClaim[] {
+  const recorded = new Map((settings.aws_account_claims ?? []).map((c) => [c.account_id, c]));
+  return settings.aws_account_ids.map((id) => recorded.get(id) ?? { account_id: id, status: "verified", verification_code: null, claimed_at: null, verified_at: null });
+}
+
+/** Settings holding exactly these claims (`aws_account_ids` is always their accounts). */
+export const withAwsAccountClaims = <S extends TenantSettings>(settings: S, claims: AwsAccountClaim[]): S =>
+  ({ ...settings, aws_account_ids: claims.map((c) => c.account_id), aws_account_claims: claims });
+
+/**
+ * The claims once a tenant asks for exactly `requested`: an account it already claims keeps its claim (a
+ * pending one its code, so asking twice is harmless), a new one starts pending with a fresh code, and an
+ * account left out is released.
+ */
+export function claimAwsAccounts(current: AwsAccountClaim[], requested: string[], at: string, newCode: () => string = newVerificationCode): AwsAccountClaim[] {
+  const held = new Map(current.map((c) => [c.account_id, c]));
+  return [...new Set(requested)].map((id) => held.get(id) ?? { account_id: id, status: "pending", verification_code: newCode(), claimed_at: at, verified_at: null });
+}
+
+/**
+ * `next` written over `stored`: a claim changes only by being verified or released, so for an account both
+ * hold the stored claim wins. A write prepared from an older read then cannot undo a verification since.
+ */
+export function keepClaimProgress(stored: AwsAccountClaim[], next: AwsAccountClaim[]): AwsAccountClaim[] {
+  const held = new Map(stored.map((c) => [c.account_id, c]));
+  return next.map((c) => held.get(c.account_id) ?? c);
+}
+
+/** The claims with the one on `accountId` verified at `at` (unchanged if it already was). */
+export const markVerified = (claims: AwsAccountClaim[], accountId: string, at: string): AwsAccountClaim[] =>
+  claims.map((c) => (c.account_id === accountId && c.status === "pending" ? { ...c, status: "verified", verified_at: at } : c));
+
+/** The claims without a pending one on `accountId` (another tenant verified it first). */
+export const dropPending = (claims: AwsAccountClaim[], accountId: string): AwsAccountClaim[] =>
+  claims.filter((c) => !(c.account_id === accountId && c.status === "pending"));
