@@ -1,6 +1,7 @@
-import { newId, systemClock, type Bus, type Ports, type Logger, type PipelineEvent } from "@ir/core";
+import { newId, systemClock, tenantNamespace, Unauthorized, type Bus, type Ports, type Logger, type PipelineEvent } from "@ir/core";
 import { HashEmbedder } from "@ir/embed";
 import { ExtractiveWriter } from "@ir/enrich";
+import { invalidateCatalog } from "@ir/match";
 import { Tx, type Db } from "./db";
 import { LocalQueue } from "./queue";
 import { Writer } from "./writer";
@@ -13,6 +14,7 @@ import { SqliteAudit } from "./stores/audit";
 import { SqliteUsage, SqliteKv } from "./stores/usage";
 import { SqliteDeadLetters } from "./stores/dead-letters";
 import { SqliteEraser } from "./stores/eraser";
+import { ChangeWatch } from "./change-watch";
 
 export interface EmbeddedSettings { publicUrl: string; pagerdutyEventsUrl: string }
 
@@ -33,9 +35,32 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   const incidents = new SqliteIncidents(db, tx);
   const dropCaches = () => { vectors.invalidate(); tenants.invalidate(); incidents.invalidate(); };
   tx.whenRolledBack(dropCaches);
+  /**
+   * Another connection committed: an `ir` command (keys, tenants, runbooks, dead letters), or an erase by
+   * another process. What those can change is read again: keys, tenants, incident documents, runbook
+   * catalogs. The vector index is kept, but for erased tenants: only this process's pipeline writes vectors,
+   * and reloading 100k of them stalls the event loop, which the checkpointer's TRUNCATE (seen as a change,
+   * see ChangeWatch) would then cause for nothing.
+   */
+  const watch = new ChangeWatch(db, tx, () => {
+    for (const t of tenants.reloadAfterExternalWrite()) vectors.forget(tenantNamespace(t));
+    incidents.invalidate();
+    invalidateCatalog();
+  });
   const eraser = new SqliteEraser(db, vectors, () => writer.hold(), log);
-  const bus: Bus = { publish: (events) => writer.write(() => writer.enqueue(events)) };
-  const alarms = new SqliteAlarms(db, tx, writer, async (tenantId, incidentId) => (await incidents.get(tenantId, incidentId))?.recommendations ?? []);
+  const erased = (tenantId: string) => tenants.isErased(tenantId);
+  const bus: Bus = {
+    // A resolution authenticated before its tenant's erase and written after it is refused like an alarm (see SqliteAlarms).
+    publish: async (events) => {
+      const queued = await writer.write(() => {
+        if (events.some((e) => erased(e.tenant_id))) return false;
+        writer.enqueue(events);
+        return true;
+      });
+      if (!queued) throw new Unauthorized();
+    },
+  };
+  const alarms = new SqliteAlarms(db, tx, writer, async (tenantId, incidentId) => (await incidents.get(tenantId, incidentId))?.recommendations ?? [], erased);
   const ports: EmbeddedPorts = {
     clock: systemClock,
     newId,
@@ -53,7 +78,11 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     bus,
     deadLetters: new SqliteDeadLetters(db, onEnqueued),
     eraser: {
-      erase: async (tenantId) => { await eraser.erase(tenantId); dropCaches(); writer.afterCommit(() => eraser.scrub()); },
+      erase: async (tenantId) => {
+        await eraser.erase(tenantId);
+        dropCaches();
+        writer.afterCommit(() => { tenants.markErased(tenantId); eraser.scrub(); });
+      },
     },
     settings: { ...settings, allowPrivateTargets: true },
   };
@@ -67,5 +96,5 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     alarms: { value: alarms.joining(), enumerable: true },
     bus: { value: { publish: (events: PipelineEvent[]) => writer.join(() => writer.enqueue(events)) } satisfies Bus, enumerable: true },
   }) as EmbeddedPorts;
-  return { ports, inTransaction, queue, writer, tx, dropCaches };
+  return { ports, inTransaction, queue, writer, tx, dropCaches, watch };
 }

@@ -35,7 +35,7 @@ export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () =
 
 export async function startEmbedded(opts: StartOptions = {}) {
   let pump: Pump | undefined;
-  const { db, log, dataDir, host, port, ports, inTransaction, writer, queue, dropCaches } = openStore(opts, () => pump?.kick());
+  const { db, log, dataDir, host, port, ports, inTransaction, writer, queue, dropCaches, watch } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
   pump = new Pump(queue, writer, ports, inTransaction, HANDLERS);
   const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold(), {
@@ -50,6 +50,8 @@ export async function startEmbedded(opts: StartOptions = {}) {
     exclusive: (fn) => writer.exclusive(() => fn(inTransaction)),
     dashboardHtml,
   });
+  // `ir` commands write to the same store while the server runs: their changes must show within a second.
+  watch.start();
   const http = await serveHttp(api, log, host, port);
   const bound = http.port;
   if (!opts.IR_PUBLIC_URL) ports.settings.publicUrl = `http://${host}:${bound}`;
@@ -72,6 +74,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
       await http.close();
       // Writes already queued (behind a checkpointer's hold, say) finish before the store closes under them.
       await writer.exclusive(() => undefined);
+      watch.stop();
       db.close();
       await checkpointer.stop();
     },

@@ -32,6 +32,8 @@ export class LocalVectorIndex implements VectorIndex {
 
   /** Drop cached namespaces (after a rollback they may hold uncommitted entries); they reload from SQLite. */
   invalidate() { this.spaces.clear(); }
+  /** Drop one namespace from memory only: its rows were deleted by another connection (an erase there). */
+  forget(namespace: string) { this.spaces.delete(namespace); }
 
   async upsert(namespace: string, items: Array<{ id: string; vector: Float32Array; metadata: VectorMetadata }>) {
     const space = this.space(namespace);

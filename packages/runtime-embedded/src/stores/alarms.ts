@@ -1,4 +1,4 @@
-import { makeEvent, type Alarm, type AlarmState, type AlarmStore, type Outcome, type Recommendation } from "@ir/core";
+import { makeEvent, Unauthorized, type Alarm, type AlarmState, type AlarmStore, type Outcome, type Recommendation } from "@ir/core";
 import type { Db, Tx } from "../db";
 import type { Writer } from "../writer";
 import { WriteBack } from "../write-back";
@@ -37,6 +37,8 @@ export class SqliteAlarms implements AlarmStore {
     tx: Tx,
     private readonly writer: Writer,
     private readonly recommendationsOf: (tenantId: string, incidentId: string) => Promise<Recommendation[]>,
+    /** The tenant was erased since this process started (SqliteTenants.isErased): checked inside the write. */
+    private readonly erased: (tenantId: string) => boolean,
   ) {
     this.idemGet = db.prepare("SELECT alarm_id FROM idempotency WHERE tenant_id = ? AND key = ?");
     this.idemPut = db.prepare("INSERT INTO idempotency (tenant_id, key, alarm_id, created_at) VALUES (?, ?, ?, ?)");
@@ -61,7 +63,10 @@ export class SqliteAlarms implements AlarmStore {
     const key = `${alarm.tenant_id}/${alarm.alarm_id}`;
     this.justDecided.set(key, null);
     try {
-      return await this.record(alarm, idempotencyKey);
+      const accepted = await this.record(alarm, idempotencyKey);
+      // The answer an unknown key gets: the key authenticated, but its tenant is gone by the time of the write.
+      if (!accepted) throw new Unauthorized();
+      return accepted;
     } finally {
       setImmediate(() => this.justDecided.delete(key));
     }
@@ -82,6 +87,9 @@ export class SqliteAlarms implements AlarmStore {
 
   private record(alarm: Alarm, idempotencyKey: string | undefined) {
     const write = () => {
+      // Authenticated before its tenant's erase, group-committed after it: writing would bring the tenant back.
+      // Refused by returning, not throwing: a throw would redo the whole group commit with savepoints.
+      if (this.erased(alarm.tenant_id)) return null;
       if (idempotencyKey) {
         const prior = this.holderOf(alarm.tenant_id, idempotencyKey);
         if (prior) return { alarm_id: prior, duplicate: true };

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { tenantNamespace } from "@ir/core";
+import { startServer, type Client, type Res } from "../support/embedded";
+
+/** Rows of `tenantId` in every table that has a tenant_id column, and its vectors: {} when nothing is left. */
+function leftovers(dataDir: string, tenantId: string): Record<string, number> {
+  const db = new Database(join(dataDir, "ir.db"), { readonly: true });
+  try {
+    const tables = (db.prepare("SELECT m.name FROM sqlite_master AS m WHERE m.type = 'table' AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) AS c WHERE c.name = 'tenant_id')").all() as Array<{ name: string }>).map((t) => t.name);
+    const counts: Record<string, number> = {};
+    for (const t of tables) counts[t] = (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE tenant_id = ?`).get(tenantId) as { n: number }).n;
+    counts.vectors = (db.prepare("SELECT count(*) AS n FROM vectors WHERE namespace = ?").get(tenantNamespace(tenantId)) as { n: number }).n;
+    // The scan itself must see the tables, or it would find nothing anywhere.
+    expect(tables).toEqual(expect.arrayContaining(["alarms", "idempotency", "queue", "tenants"]));
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+  } finally {
+    db.close();
+  }
+}
+
+const resolvedAlert = {
+  version: "4", status: "resolved", receiver: "ir", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://am",
+  alerts: [{ status: "resolved", labels: { alertname: "DiskFull", service: "db" }, annotations: { summary: "disk full" }, startsAt: "2031-01-01T00:00:00Z", endsAt: "2031-01-01T00:05:00Z", generatorURL: "", fingerprint: "race-fp" }],
+};
+
+describe("a request authenticated just before its tenant's erase, written just after it", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => { srv = await startServer(); });
+  afterAll(() => srv.stop());
+
+  it.each<{ what: string; send: (c: Client) => Promise<Res> }>([
+    { what: "an alarm report waiting for its decision", send: (c) => c.report("disk full on host 7", "db", {}, "?wait=5") },
+    { what: "an alarm report with an Idempotency-Key", send: (c) => c.report("disk full on host 8", "db", {}, "", { "idempotency-key": "race-1" }) },
+    { what: "an Alertmanager resolution", send: (c) => c.req("POST", "/api/v1/ingest/alertmanager", resolvedAlert) },
+  ])("$what gets 401 and writes nothing of the erased tenant", async ({ send }) => {
+    const t = await srv.client.tenant("erased-co");
+    expect((await t.client.report("disk full on host 1", "db")).body.status).toBe("new");
+    // The erase waits inside its transaction until the late request has authenticated and queued its write,
+    // which then can only be committed after the erase.
+    const { eraser, alarms, bus } = srv.ports;
+    const [erase, accept, publish] = [eraser.erase, alarms.accept, bus.publish];
+    let erasing!: () => void, letEraseGo!: () => void, writing!: () => void;
+    const inErase = new Promise<void>((r) => { erasing = r; });
+    const gate = new Promise<void>((r) => { letEraseGo = r; });
+    const atWrite = new Promise<void>((r) => { writing = r; });
+    eraser.erase = async (id) => { erasing(); await gate; return erase(id); };
+    alarms.accept = (...args) => { writing(); return accept.apply(alarms, args); };
+    bus.publish = (...args) => { writing(); return publish.apply(bus, args); };
+    try {
+      const erased = t.client.req("DELETE", "/api/v1/tenant");
+      await inErase;
+      const late = send(t.client);
+      await atWrite;
+      letEraseGo();
+
+      expect((await erased).status).toBe(200);
+      const res = await late;
+      expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 401, code: "unauthorized" });
+    } finally {
+      Object.assign(eraser, { erase });
+      Object.assign(alarms, { accept });
+      Object.assign(bus, { publish });
+    }
+    await srv.pump.idle();
+    expect(leftovers(srv.dataDir, t.tenant_id)).toEqual({});
+  });
+});
