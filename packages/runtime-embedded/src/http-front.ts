@@ -2,9 +2,8 @@ import { Worker } from "node:worker_threads";
 import { MAX_BODY_BYTES, type ApiHandler, type ApiResponse } from "@ir/api";
 import type { Logger } from "@ir/core";
 
-/** What the HTTP thread hands over: a parsed request (see http-thread.mjs). */
+/** What the HTTP thread hands over: parsed requests, in batches (see http-thread.mjs). */
 interface Forwarded {
-  type: "request";
   id: number;
   requestId: string;
   method: string;
@@ -14,14 +13,17 @@ interface Forwarded {
   body: string;
   remoteAddress?: string;
 }
-type FromThread = Forwarded | { type: "warn"; fields: Record<string, unknown>; msg: string } | { type: "listening"; port: number } | { type: "failed"; message: string; code?: string };
+type FromThread = { type: "requests"; list: Forwarded[] } | { type: "warn"; fields: Record<string, unknown>; msg: string } | { type: "listening"; port: number } | { type: "failed"; message: string; code?: string };
 
 export interface HttpFront {
   port: number;
   /** The thread serving now (another one after a restart). */
   readonly thread: Worker;
-  close(): Promise<void>;
+  /** Stop taking requests, answer those in flight for up to `drainMs`, then stop the thread. */
+  close(drainMs?: number): Promise<void>;
 }
+
+interface Answer { id: number; status: number; headers: Record<string, string>; body: string }
 
 const internal: ApiResponse = { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: { code: "internal", message: "internal error" } }) };
 
@@ -35,6 +37,17 @@ const internal: ApiResponse = { status: 500, headers: { "content-type": "applica
 export async function serveHttp(api: ApiHandler, log: Logger, host: string, port: number): Promise<HttpFront> {
   let closing = false;
   let worker!: Worker;
+  /**
+   * Answers released by one group commit (~20 at 32 clients) leave as one message, posted from a microtask:
+   * before the next task, so none waits behind the next commit.
+   */
+  const outboxes = new Map<Worker, Answer[]>();
+  const reply = (to: Worker, a: Answer) => {
+    const box = outboxes.get(to);
+    if (box) { box.push(a); return; }
+    outboxes.set(to, [a]);
+    queueMicrotask(() => { const list = outboxes.get(to)!; outboxes.delete(to); to.postMessage({ type: "responses", list }); });
+  };
 
   /** Answers go to the thread that asked: one started after a crash numbers its requests from 1 again. */
   const answer = async (m: Forwarded, from: Worker) => {
@@ -45,7 +58,7 @@ export async function serveHttp(api: ApiHandler, log: Logger, host: string, port
       log.error({ err, request_id: m.requestId }, "unhandled error");
       out = internal;
     }
-    from.postMessage({ type: "response", id: m.id, status: out.status, headers: out.headers, body: out.body });
+    reply(from, { id: m.id, status: out.status, headers: out.headers, body: out.body });
     log.debug({ request_id: m.requestId, method: m.method, path: m.path, status: out.status }, "request");
   };
 
@@ -53,7 +66,7 @@ export async function serveHttp(api: ApiHandler, log: Logger, host: string, port
     const w = (worker = new Worker(new URL("./http-thread.mjs", import.meta.url), { workerData: { host, port: at, maxBodyBytes: MAX_BODY_BYTES } }));
     let listening = false;
     w.on("message", (m: FromThread) => {
-      if (m.type === "request") void answer(m, w);
+      if (m.type === "requests") for (const r of m.list) void answer(r, w);
       else if (m.type === "warn") log.warn(m.fields, m.msg);
       else if (m.type === "listening") { listening = true; resolve(m.port); }
       else { reject(Object.assign(new Error(`cannot listen on ${host}:${at}: ${m.message}`), { code: m.code })); void w.terminate(); }
@@ -70,10 +83,10 @@ export async function serveHttp(api: ApiHandler, log: Logger, host: string, port
   return {
     port: bound,
     get thread() { return worker; },
-    close: () => new Promise<void>((resolve) => {
+    close: (drainMs = 5_000) => new Promise<void>((resolve) => {
       closing = true;
       worker.once("exit", () => resolve());
-      worker.postMessage({ type: "close" });
+      worker.postMessage({ type: "close", drainMs });
     }),
   };
 }

@@ -13,6 +13,14 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 /** Requests handed to the main thread, by sequence number, until it answers. */
 const waiting = new Map();
 let seq = 0;
+/**
+ * Requests parsed in one turn of the event loop go to the main thread as one message, and its answers come
+ * back the same way: a message costs both threads a wake-up and a dispatch, whatever it carries.
+ */
+let outbox = [];
+const post = (request) => {
+  if (outbox.push(request) === 1) setImmediate(() => { parentPort.postMessage({ type: "requests", list: outbox }); outbox = []; });
+};
 
 /** Read the body, refusing early (413) past the limit instead of buffering whatever a client sends. */
 function readBody(req) {
@@ -44,7 +52,7 @@ const server = createServer(async (req, res) => {
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : v;
     const id = ++seq;
     waiting.set(id, { res, requestId });
-    parentPort.postMessage({ type: "request", id, requestId, method: req.method ?? "GET", path: url.pathname, query: url.search, headers, body, remoteAddress: req.socket.remoteAddress });
+    post({ id, requestId, method: req.method ?? "GET", path: url.pathname, query: url.search, headers, body, remoteAddress: req.socket.remoteAddress });
   } catch (err) {
     // Malformed URLs and aborted uploads end here: the client gets a 400, the process keeps going.
     parentPort.postMessage({ type: "warn", fields: { err: err.message, request_id: requestId }, msg: "bad request" });
@@ -54,15 +62,23 @@ const server = createServer(async (req, res) => {
 server.on("clientError", (_err, socket) => { if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n"); else socket.destroy(); });
 server.keepAliveTimeout = 65_000;
 
+let closing = false;
 parentPort.on("message", (m) => {
-  if (m.type === "response") {
-    const w = waiting.get(m.id);
-    if (!w) return;
-    waiting.delete(m.id);
-    w.res.writeHead(m.status, { ...m.headers, "x-request-id": w.requestId }).end(m.body);
+  if (m.type === "responses") {
+    for (const r of m.list) {
+      const w = waiting.get(r.id);
+      if (!w) continue;
+      waiting.delete(r.id);
+      // While closing, each answer also ends its connection, so the server closes once the last one is out.
+      w.res.writeHead(r.status, closing ? { ...r.headers, "x-request-id": w.requestId, connection: "close" } : { ...r.headers, "x-request-id": w.requestId }).end(r.body);
+    }
   } else if (m.type === "close") {
-    server.close(() => parentPort.close());
-    server.closeAllConnections();
+    // Stop taking requests and answer the ones in flight (their alarms may already be committed); a request
+    // still unanswered at the deadline loses its connection, and its client retries.
+    closing = true;
+    const deadline = setTimeout(() => server.closeAllConnections(), m.drainMs);
+    server.close(() => { clearTimeout(deadline); parentPort.close(); });
+    server.closeIdleConnections();
   }
 });
 

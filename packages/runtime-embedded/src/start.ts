@@ -68,10 +68,11 @@ export async function startEmbedded(opts: StartOptions = {}) {
     queue,
     retention,
     async close() {
+      // Requests in flight are answered first, with the pipeline still deciding the alarms they wait for.
+      await http.close();
       await retention.close();
       // Sends in flight record their outcome before the store closes: failing them would page again after a restart.
       await pump!.stop();
-      await http.close();
       // Writes already queued (behind a checkpointer's hold, say) finish before the store closes under them.
       await writer.exclusive(() => undefined);
       watch.stop();

@@ -41,6 +41,38 @@ describe("HTTP on its own thread", () => {
     expect(JSON.parse(r.body)).toEqual({ method: "POST", path: "/api/v1/incidents", q: "a b", body: '{"error":"x"}', auth: "Bearer k", from: "127.0.0.1" });
   });
 
+  it("answers many concurrent requests, each with its own answer", async () => {
+    const { port } = await serve(echo);
+    const rs = await Promise.all(Array.from({ length: 50 }, (_, i) => send(port, "POST", `/r/${i}`, String(i), { "x-request-id": `q${i}` })));
+    rs.forEach((r, i) => { expect(r.headers["x-request-id"]).toBe(`q${i}`); expect(JSON.parse(r.body)).toMatchObject({ path: `/r/${i}`, body: String(i) }); });
+  });
+
+  it("on close, stops taking requests but answers those in flight, then stops", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const front = await serveHttp(async (req) => { await gate; return echo(req); }, log, "127.0.0.1", 0);
+    const inFlight = send(front.port, "POST", "/slow", "x");
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = front.close(5_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await canConnect(front.port)).toBe(false);
+    release();
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(r.headers.connection).toBe("close");
+    await closed;
+  });
+
+  it("on close, gives up on a request still unanswered at the deadline", async () => {
+    const front = await serveHttp(() => new Promise(() => {}), log, "127.0.0.1", 0);
+    const inFlight = send(front.port, "GET", "/never").then(() => "answered", (err: Error) => err.message);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await front.close(300);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(await inFlight).toBe("socket hang up");
+  });
+
   // Bodies over the limit (413) are covered through the whole server in test/api/bad-input.test.ts.
   it("answers a handler that throws with a 500 and keeps serving", async () => {
     const { port } = await serve(async (req) => { if (req.path === "/boom") throw new Error("bug"); return echo(req); });
