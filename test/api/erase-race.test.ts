@@ -67,3 +67,46 @@ describe("a request authenticated just before its tenant's erase, written just a
     expect(leftovers(srv.dataDir, t.tenant_id)).toEqual({});
   });
 });
+
+describe("a tenant's API change authenticated just before its erase, run just after it", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => { srv = await startServer(); });
+  afterAll(() => srv.stop());
+
+  it.each<{ what: string; send: (c: Client, incidentId: string) => Promise<Res> }>([
+    { what: "a new API key", send: (c) => c.req("POST", "/api/v1/keys", { label: "late" }) },
+    { what: "a new runbook", send: (c) => c.req("POST", "/api/v1/runbooks", { title: "Disk full", content: "free space" }) },
+    { what: "notification routing", send: (c) => c.req("PUT", "/api/v1/notifications", { channels: [{ type: "webhook", url: "http://127.0.0.1:9/hook" }] }) },
+    { what: "settings", send: (c) => c.req("PATCH", "/api/v1/settings", { auto_resolve: false }) },
+    { what: "a comment", send: (c, id) => c.req("POST", `/api/v1/incidents/${id}/comments`, { user: "jo", comment: "late" }) },
+  ])("$what gets 401 and writes nothing of the erased tenant", async ({ send }) => {
+    const t = await srv.client.tenant("erased-co");
+    const opened = await t.client.report("disk full on host 1", "db", {}, "?wait=5");
+    expect(opened.body.status).toBe("new");
+    const { eraser, tenants } = srv.ports;
+    const [erase, get] = [eraser.erase, tenants.get];
+    let erasing!: () => void, letEraseGo!: () => void, authenticated!: () => void;
+    const inErase = new Promise<void>((r) => { erasing = r; });
+    const gate = new Promise<void>((r) => { letEraseGo = r; });
+    const asked = new Promise<void>((r) => { authenticated = r; });
+    // The erase holds the store until the late request has authenticated (read its tenant) and queued behind it.
+    eraser.erase = async (id) => { erasing(); await gate; return erase(id); };
+    try {
+      const erased = t.client.req("DELETE", "/api/v1/tenant");
+      await inErase;
+      tenants.get = (...args) => { authenticated(); return get.apply(tenants, args); };
+      const late = send(t.client, opened.body.incident_id);
+      await asked;
+      await new Promise((r) => setTimeout(r, 50));
+      letEraseGo();
+      expect((await erased).status).toBe(200);
+      const res = await late;
+      expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 401, code: "unauthorized" });
+    } finally {
+      Object.assign(eraser, { erase });
+      Object.assign(tenants, { get });
+    }
+    await srv.pump.idle();
+    expect(leftovers(srv.dataDir, t.tenant_id)).toEqual({});
+  });
+});

@@ -1,4 +1,4 @@
-import type { AlarmState, Ports } from "@ir/core";
+import { Unauthorized, type AlarmState, type Ports } from "@ir/core";
 import type { IngestRateLimiter } from "./rate-limit";
 
 export interface ApiOptions {
@@ -26,3 +26,13 @@ export const pollForOutcome = (ports: Ports) => async (tenantId: string, alarmId
     await new Promise((r) => setTimeout(r, 100));
   }
 };
+
+/**
+ * A tenant's mutation, with exclusive use of the store: refused like an unknown key if the tenant was erased
+ * after its request authenticated, so the write cannot bring an erased tenant's data back.
+ */
+export const mutate = <T>(deps: Deps, tenantId: string, fn: (ports: Ports) => Promise<T>): Promise<T> =>
+  deps.exclusive(async (ports) => {
+    if (!(await ports.tenants.get(tenantId))) throw new Unauthorized();
+    return fn(ports);
+  });

@@ -5,7 +5,7 @@ import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import { DEFAULT_OVERLAP_SECONDS, issueKey, liveKeys, revokeKey, rotateKey } from "../key-lifecycle";
-import type { Deps } from "../deps";
+import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
 
@@ -20,27 +20,27 @@ export const accountRoutes = (r: Router, deps: Deps) => {
   r.on("POST", "/api/v1/keys", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const { label } = parseBody(req, CreateKey);
-    const { key, apiKey } = await deps.exclusive((ports) => issueKey(ports, tenant.tenant_id, label, "api"));
+    const { key, apiKey } = await mutate(deps, tenant.tenant_id, (ports) => issueKey(ports, tenant.tenant_id, label, "api"));
     return json(201, { key_id: key.key_id, api_key: apiKey });
   });
   r.on("GET", "/api/v1/keys", async ({ req }) => json(200, { keys: await liveKeys(ports, (await tenantOf(deps, req)).tenant_id) }));
   r.on("DELETE", "/api/v1/keys/:id", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
-    await deps.exclusive((ports) => revokeKey(ports, tenant.tenant_id, params.id, "api"));
+    await mutate(deps, tenant.tenant_id, (ports) => revokeKey(ports, tenant.tenant_id, params.id, "api"));
     return json(200, { status: "success", key_id: params.id });
   });
   /** Rotation: a new key now, the old one keeps working for the overlap window so deploys can roll. */
   r.on("POST", "/api/v1/keys/:id/rotate", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
     const { overlap_seconds = DEFAULT_OVERLAP_SECONDS } = req.body.trim() ? parseBody(req, RotateKey) : {};
-    return json(201, await deps.exclusive((ports) => rotateKey(ports, tenant.tenant_id, params.id, overlap_seconds, "api")));
+    return json(201, await mutate(deps, tenant.tenant_id, (ports) => rotateKey(ports, tenant.tenant_id, params.id, overlap_seconds, "api")));
   });
 
   r.on("PUT", "/api/v1/notifications", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const settings = parseBody(req, NotificationSettings);
     await validateTargets(settings, ports.settings.allowPrivateTargets);
-    await deps.exclusive(async (ports) => {
+    await mutate(deps, tenant.tenant_id, async (ports) => {
       const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
       await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: settings } });
       await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: settings.channels.map((c) => c.type) });
@@ -78,13 +78,13 @@ export const accountRoutes = (r: Router, deps: Deps) => {
   });
   r.on("POST", "/api/v1/dlq/:id/replay", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
-    if (!(await deps.exclusive((ports) => ports.deadLetters.replay(tenant.tenant_id, params.id)))) throw new NotFound("dead letter");
+    if (!(await mutate(deps, tenant.tenant_id, (ports) => ports.deadLetters.replay(tenant.tenant_id, params.id)))) throw new NotFound("dead letter");
     return json(202, { status: "replayed", id: params.id });
   });
 
   r.on("DELETE", "/api/v1/tenant", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
-    await deps.exclusive((ports) => ports.eraser.erase(tenant.tenant_id));
+    await mutate(deps, tenant.tenant_id, (ports) => ports.eraser.erase(tenant.tenant_id));
     return json(200, { status: "deleted", tenant_id: tenant.tenant_id });
   });
 };

@@ -4,7 +4,7 @@ import { resolveIncident, appendHistory } from "@ir/match";
 import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
-import type { Deps } from "../deps";
+import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
 
@@ -75,7 +75,7 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
   r.on("POST", "/api/v1/incidents/:id/resolve", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
     const body = parseBody(req, ResolveBody);
-    await deps.exclusive(async (ports) => {
+    await mutate(deps, tenant.tenant_id, async (ports) => {
       const inc = await getIncident(tenant, params.id);
       if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(await ports.runbooks.get("global", body.runbook_id))) throw new BadRequest("runbook_id: no such runbook");
       const { events } = await resolveIncident(ports, inc, body, ports.newId("res"));
@@ -88,7 +88,7 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     const tenant = await tenantOf(deps, req);
     const body = parseBody(req, CommentBody);
     const now = ports.clock.now().toISOString();
-    const inc = await deps.exclusive(async (ports) => {
+    const inc = await mutate(deps, tenant.tenant_id, async (ports) => {
       const cur = await getIncident(tenant, params.id);
       const next = appendHistory(cur, { timestamp: now, event: "comment_added", user: body.user, comment: body.comment });
       await ports.incidents.put(next);

@@ -2,7 +2,7 @@ import { GLOBAL_TENANT, NotFound, PaymentRequired, PLAN_LIMITS, RunbookInput, te
 import { invalidateCatalog } from "@ir/match";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
-import type { Deps } from "../deps";
+import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
 
@@ -28,7 +28,7 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
     const body = parseBody(req, RunbookInput);
     const now = ports.clock.now().toISOString();
     const rb: Runbook = { runbook_id: ports.newId("rb"), tenant_id: tenant.tenant_id, title: body.title, content: body.content, tags: body.tags ?? [], created_at: now, updated_at: now, success_count: 0, failure_count: 0, created_by: "api" };
-    await deps.exclusive(async (ports) => {
+    await mutate(deps, tenant.tenant_id, async (ports) => {
       const limit = PLAN_LIMITS[tenant.plan].customRunbooks;
       if ((await ports.runbooks.count(tenant.tenant_id)) >= limit) throw new PaymentRequired(`plan ${tenant.plan} allows ${limit} custom runbooks; delete one or upgrade`);
       await ports.runbooks.put(rb);
@@ -49,7 +49,7 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
   r.on("PUT", "/api/v1/runbooks/:id", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
     const body = parseBody(req, RunbookInput);
-    const next = await deps.exclusive(async (ports) => {
+    const next = await mutate(deps, tenant.tenant_id, async (ports) => {
       const cur = await own(tenant, params.id);
       const upd: Runbook = { ...cur, title: body.title, content: body.content, tags: body.tags ?? cur.tags, updated_at: ports.clock.now().toISOString() };
       await ports.runbooks.put(upd);
@@ -62,7 +62,7 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
 
   r.on("DELETE", "/api/v1/runbooks/:id", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
-    await deps.exclusive(async (ports) => {
+    await mutate(deps, tenant.tenant_id, async (ports) => {
       await own(tenant, params.id);
       await ports.runbooks.delete(tenant.tenant_id, params.id);
       await ports.vectors.delete(tenantNamespace(tenant.tenant_id), [params.id]);

@@ -3,7 +3,7 @@ import { invalidateCatalog } from "@ir/match";
 import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
-import type { Deps } from "../deps";
+import { mutate, type Deps } from "../deps";
 import { parseBody } from "../parse";
 import { json, type Router } from "../router";
 
@@ -58,7 +58,7 @@ export const settingsRoutes = (r: Router, deps: Deps) => {
     const tenant = await tenantOf(deps, req);
     const body = parseBody(req, SettingsPatch);
     const { aws_account_ids: accounts, ...patch } = body;
-    const next = await deps.exclusive(async (ports) => {
+    const next = await mutate(deps, tenant.tenant_id, async (ports) => {
       const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
       let settings = { ...cur.settings, ...patch };
       if (accounts) {

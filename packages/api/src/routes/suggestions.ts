@@ -2,7 +2,7 @@ import { NotFound, PaymentRequired, PLAN_LIMITS, RunbookInput, type Incident, ty
 import { invalidateCatalog, suggestRunbooks, type RunbookSuggestion } from "@ir/match";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
-import type { Deps } from "../deps";
+import { mutate, type Deps } from "../deps";
 import { parseBody } from "../parse";
 import { json, type Router } from "../router";
 
@@ -43,7 +43,7 @@ export const suggestionRoutes = (r: Router, deps: Deps) => {
   r.on("POST", "/api/v1/runbooks/suggestions/:id/accept", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
     const edits = req.body.trim() ? parseBody(req, AcceptBody) : {};
-    const runbook = await deps.exclusive(async (ports) => {
+    const runbook = await mutate(deps, tenant.tenant_id, async (ports) => {
       const { suggestions, accepted } = await current(tenant);
       const s = suggestions.find((x) => x.suggestion_id === params.id);
       if (!s) throw new NotFound("suggestion");
