@@ -33,6 +33,7 @@ describe("audit trail: every state change, per tenant, append-only through the A
 
     const first = await api.report("Task timed out after 30.03 seconds", "payments");
     await api.report("Task timed out after 29.1 seconds", "payments");
+    await api.report("Task timed out after 28.4 seconds", "payments", { severity: "CRITICAL" });
     await api.req("POST", `/api/v1/incidents/${first.body.incident_id}/comments`, { user: "jo@acme.io", comment: "looking" });
     await api.req("POST", `/api/v1/incidents/${first.body.incident_id}/resolve`, { resolution: "raised timeout", resolved_by: "jo@acme.io" });
     const again = await api.report("Task timed out after 31.7 seconds", "payments");
@@ -60,10 +61,13 @@ describe("audit trail: every state change, per tenant, append-only through the A
 
     const actions = events.map((e) => e.action);
     for (const a of [
-      "tenant.created", "incident.opened", "incident.recurred", "incident.commented", "incident.resolved", "incident.regressed",
+      "tenant.created", "incident.opened", "incident.escalated", "incident.commented", "incident.resolved", "incident.regressed",
       "runbook.created", "runbook.updated", "runbook.deleted", "settings.notifications_updated", "key.created", "key.rotated", "key.revoked",
     ]) expect(actions, a).toContain(a);
     expect(events.find((e) => e.action === "incident.commented")).toMatchObject({ actor: "jo@acme.io" });
+    // A plain duplicate changes a counter, not the incident: it is in occurrences and history, not in the trail.
+    expect(actions).not.toContain("incident.recurred");
+    expect(actions.filter((a) => a === "incident.escalated")).toHaveLength(1);
     // The trail records which channels changed, never the URLs or keys in them.
     expect(JSON.stringify(events)).not.toContain("127.0.0.1:9/hook");
   });

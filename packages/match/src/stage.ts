@@ -89,10 +89,16 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
   if (alarm.source_key && !(target?.incident_id === incident.incident_id && target.source_keys.includes(alarm.source_key))) {
     await ports.incidents.indexSourceKey(tenant.tenant_id, alarm.source_key, incident.incident_id);
   }
-  await ports.audit.append({
-    event_id: ports.newId("aud"), tenant_id: tenant.tenant_id, at: now, actor: "system", action: `incident.${changes[0]}`,
-    target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },
-  });
+  // The trail records what changed: an incident opened, regressed or escalated. A plain recurrence changes a
+  // counter; it is in the incident's occurrences and history and the alarm's own outcome, and auditing it too
+  // would add a row per duplicate (billions a year at a few thousand alarms/s).
+  const audited = status === "existing" ? (changes.includes("escalated") ? "escalated" : null) : changes[0];
+  if (audited) {
+    await ports.audit.append({
+      event_id: ports.newId("aud"), tenant_id: tenant.tenant_id, at: now, actor: "system", action: `incident.${audited}`,
+      target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },
+    });
+  }
 
   return [decided(e, incident, status, changes, decision, now)];
 }
