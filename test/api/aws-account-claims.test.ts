@@ -117,11 +117,15 @@ describe("AWS account claims: pending until a forwarded alarm from the account p
     expect(letter.reason).toMatch(/matches no claim/);
   });
 
-  it("a code in the alarm description verifies too; releasing the account frees it", async () => {
+  it("only an alarm named exactly ir-verify-<code> verifies; releasing the account frees it", async () => {
     const other = "310987654321";
     const r = await attacker.req("PATCH", "/api/v1/settings", { aws_account_ids: [other] });
     const code = r.body.aws_account_claims[0].verification_code;
-    await forward(srv, alarmEvent(other, "Onboarding", "ALARM", `Incident Responder: ir-verify-${code}`));
+    // Anyone allowed to name a resource (here a table, in an auto-scaling alarm's name and description) could plant the code.
+    await forward(srv, alarmEvent(other, `TargetTracking-table/ir-verify-${code}-AlarmHigh-1a2b`, "ALARM", `DO NOT EDIT OR DELETE. For TargetTrackingScaling policy table/ir-verify-${code}.`));
+    await srv.pump.idle();
+    expect((await claimOf(attacker, other))?.status).toBe("pending");
+    await forward(srv, alarmEvent(other, r.body.aws_account_claims[0].verification_alarm_name));
     await until(async () => (await claimOf(attacker, other))?.status === "verified");
     expect((await victim.req("PATCH", "/api/v1/settings", { aws_account_ids: [ACCOUNT, other] })).status).toBe(409);
     expect((await attacker.req("PATCH", "/api/v1/settings", { aws_account_ids: [] })).body.aws_account_ids).toEqual([]);

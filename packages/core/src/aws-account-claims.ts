@@ -5,7 +5,7 @@ import type { AwsAccountClaim, TenantSettings } from "./schemas";
  * Who owns an AWS account's forwarded CloudWatch alarms. Those alarms carry no key: EventBridge stamps the
  * account they came from, which cannot be forged, but account ids are not secret, so naming one proves nothing.
  * A tenant's claim starts pending with a random code; it is verified when an alarm forwarded from that account
- * carries `ir-verify-<code>` in its name or description, which only someone who can create alarms in the
+ * is named `ir-verify-<code>`, which only someone who can create alarms in the
  * account can arrange. Until then the account's alarms are nobody's. Several tenants may wait on one account;
  * the first to verify owns it and the others' pending claims are dropped.
  */
@@ -15,16 +15,13 @@ export const VERIFICATION_PREFIX = "ir-verify-";
 export const newVerificationCode = (): string => randomBytes(12).toString("hex");
 export const verificationAlarmName = (code: string) => `${VERIFICATION_PREFIX}${code}`;
 
-const VERIFICATION_TOKEN = /ir-verify-([0-9a-z]+)/gi;
-
-/** The verification codes carried by an alarm's name or description (`ir-verify-<code>`), lower-cased. */
-export function verificationCodesIn(...texts: Array<string | null | undefined>): string[] {
-  const codes = new Set<string>();
-  for (const text of texts) {
-    if (!text) continue;
-    for (const m of text.matchAll(VERIFICATION_TOKEN)) codes.add(m[1].toLowerCase());
-  }
-  return [...codes];
+/**
+ * The verification code an alarm named exactly `ir-verify-<code>` carries. Exactly: AWS names some alarms
+ * after resources (target-tracking alarms repeat a table's or service's name), so a code found anywhere in
+ * a name or description could be planted by anyone allowed to name a resource in the account.
+ */
+export function verificationCodeOf(alarmName: string | null | undefined): string | null {
+  return /^ir-verify-([0-9a-f]{24})$/.exec(alarmName ?? "")?.[1] ?? null;
 }
 
 /**
@@ -52,11 +49,13 @@ export function claimAwsAccounts(current: AwsAccountClaim[], requested: string[]
 
 /**
  * `next` written over `stored`: a claim changes only by being verified or released, so for an account both
- * hold the stored claim wins. A write prepared from an older read then cannot undo a verification since.
+ * hold the stored claim wins, and a verified claim the store no longer holds was released since and stays
+ * released. A write prepared from an older read then can neither undo a verification nor take back an
+ * account without proof; only new claims (pending) are added.
  */
 export function keepClaimProgress(stored: AwsAccountClaim[], next: AwsAccountClaim[]): AwsAccountClaim[] {
   const held = new Map(stored.map((c) => [c.account_id, c]));
-  return next.map((c) => held.get(c.account_id) ?? c);
+  return next.flatMap((c) => held.get(c.account_id) ?? (c.status === "pending" ? [c] : []));
 }
 
 /** The claims with the one on `accountId` verified at `at` (unchanged if it already was). */

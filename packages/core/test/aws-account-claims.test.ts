@@ -1,18 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { awsAccountClaimsOf, claimAwsAccounts, dropPending, keepClaimProgress, markVerified, verificationCodesIn } from "../src/aws-account-claims";
+import { awsAccountClaimsOf, claimAwsAccounts, dropPending, keepClaimProgress, markVerified, verificationCodeOf } from "../src/aws-account-claims";
 import type { AwsAccountClaim } from "../src/schemas";
 
 const AT = "2026-11-29T10:00:00.000Z";
 const pending = (account_id: string, code: string): AwsAccountClaim => ({ account_id, status: "pending", verification_code: code, claimed_at: AT, verified_at: null });
 const verified = (account_id: string, code: string | null = null): AwsAccountClaim => ({ account_id, status: "verified", verification_code: code, claimed_at: code ? AT : null, verified_at: code ? AT : null });
 
-describe("verificationCodesIn", () => {
+describe("verificationCodeOf", () => {
   it.each([
-    ["the alarm name", ["ir-verify-5f0c2a9e41b7d3c8a6e0f912"], ["5f0c2a9e41b7d3c8a6e0f912"]],
-    ["the description, among other words, any case", ["CPU", "Onboarding: IR-VERIFY-ABC123 please"], ["abc123"]],
-    ["nothing without the prefix", ["5f0c2a9e41b7d3c8a6e0f912", undefined, null], []],
-  ])("reads %s", (_what, texts, codes) => {
-    expect(verificationCodesIn(...texts)).toEqual(codes);
+    ["an alarm named exactly ir-verify-<code>", "ir-verify-5f0c2a9e41b7d3c8a6e0f912", "5f0c2a9e41b7d3c8a6e0f912"],
+    // AWS names target-tracking alarms after the resource: whoever may name a table must not verify the account.
+    ["a code inside another name", "TargetTracking-table/ir-verify-5f0c2a9e41b7d3c8a6e0f912-AlarmHigh-1a2b", null],
+    ["a code in other case", "IR-VERIFY-5F0C2A9E41B7D3C8A6E0F912", null],
+    ["a name that is not a code", "ir-verify-please", null],
+    ["no name", undefined, null],
+  ])("reads %s", (_what, name, code) => {
+    expect(verificationCodeOf(name)).toBe(code);
   });
 });
 
@@ -31,6 +34,10 @@ describe("claims", () => {
   it("a settings write keeps what verification did since it read", () => {
     const stored = [verified("111111111111", "c1")];
     expect(keepClaimProgress(stored, [pending("111111111111", "c1"), pending("222222222222", "c2")])).toEqual([verified("111111111111", "c1"), pending("222222222222", "c2")]);
+  });
+
+  it("a settings write prepared before a release does not take the account back", () => {
+    expect(keepClaimProgress([], [verified("111111111111", "c1"), pending("222222222222", "c2")])).toEqual([pending("222222222222", "c2")]);
   });
 
   it("verification marks one claim; another tenant's pending claim is dropped, a verified one never", () => {

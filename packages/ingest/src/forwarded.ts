@@ -1,10 +1,9 @@
-import { Poison, verificationCodesIn, awsAccountClaimsOf, type Ports, type Tenant } from "@ir/core";
+import { Poison, verificationCodeOf, awsAccountClaimsOf, type Ports, type Tenant } from "@ir/core";
 
-/** The alarm name and description of a CloudWatch state-change event, where a verification code may be. */
-const alarmTexts = (body: object): Array<string | undefined> => {
-  const detail = (body as { detail?: { alarmName?: unknown; configuration?: { description?: unknown } | null } }).detail;
-  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
-  return [text(detail?.alarmName), text(detail?.configuration?.description)];
+/** The alarm name of a CloudWatch state-change event: a verification alarm is named `ir-verify-<code>`. */
+const alarmNameOf = (body: object): string | undefined => {
+  const name = (body as { detail?: { alarmName?: unknown } }).detail?.alarmName;
+  return typeof name === "string" ? name : undefined;
 };
 
 /**
@@ -16,13 +15,13 @@ const alarmTexts = (body: object): Array<string | undefined> => {
  */
 export async function forwardedTenant(ports: Ports, account: string, body: object): Promise<Tenant | null> {
   const owner = await ports.tenants.findByAwsAccount(account);
-  const [alarmName, description] = alarmTexts(body);
-  const codes = verificationCodesIn(alarmName, description);
-  if (codes.length) {
+  const alarmName = alarmNameOf(body);
+  const code = verificationCodeOf(alarmName);
+  if (code) {
     // The owner's own code too: its verification alarm goes on changing state (back to OK) after it verified.
     const ownerCode = owner && awsAccountClaimsOf(owner.settings).find((c) => c.account_id === account)?.verification_code;
     const claims = [...(await ports.tenants.pendingAwsAccountClaims(account)), ...(owner && ownerCode ? [{ tenant_id: owner.tenant_id, verification_code: ownerCode }] : [])];
-    const claim = claims.find((c) => codes.includes(c.verification_code));
+    const claim = claims.find((c) => c.verification_code === code);
     if (!claim) throw new Poison(`CloudWatch alarm ${alarmName} carries a verification code that matches no claim on AWS account ${account}`, owner?.tenant_id);
     const at = ports.clock.now().toISOString();
     const result = await ports.tenants.verifyAwsAccount(account, claim.tenant_id, at);

@@ -131,3 +131,42 @@ describe("AWS account claims on DynamoDB, verified by a forwarded CloudWatch ala
     expect(await aws.ports.tenants.pendingAwsAccountClaims(account)).toEqual([]);
   });
 });
+
+describe("AWS: settings writes racing an erase or a release", () => {
+  it("a settings change whose tenant was erased meanwhile answers 401 and brings back neither the tenant nor its accounts", async () => {
+    const X = "830987654321", Y = "830987654322";
+    const t = await newTenant("leaver");
+    expect((await call("PATCH", "/api/v1/settings", { key: t.api_key, body: { aws_account_ids: [X] } })).status).toBe(200);
+    expect(await aws.ports.tenants.verifyAwsAccount(X, t.tenant_id, new Date().toISOString())).toBe("verified");
+    // The erase (another Lambda) completes while the PATCH is past authentication, before its write.
+    const { containerPorts } = await import("../src/container");
+    const ports = containerPorts();
+    const find = ports.tenants.findByAwsAccount.bind(ports.tenants);
+    let erased = false;
+    ports.tenants.findByAwsAccount = async (a: string) => {
+      if (!erased) { erased = true; await ports.eraser.erase(t.tenant_id); }
+      return find(a);
+    };
+    try {
+      expect((await call("PATCH", "/api/v1/settings", { key: t.api_key, body: { aws_account_ids: [X, Y] } })).status).toBe(401);
+    } finally {
+      ports.tenants.findByAwsAccount = find;
+    }
+    expect(await aws.ports.tenants.get(t.tenant_id)).toBeNull();
+    expect(await aws.ports.tenants.findByAwsAccount(X)).toBeNull();
+    expect(await aws.ports.tenants.pendingAwsAccountClaims(Y)).toEqual([]);
+  });
+
+  it("a settings write prepared before the account was released does not take it back", async () => {
+    const X = "830987654329";
+    const t = await newTenant("releaser");
+    expect((await call("PATCH", "/api/v1/settings", { key: t.api_key, body: { aws_account_ids: [X] } })).status).toBe(200);
+    expect(await aws.ports.tenants.verifyAwsAccount(X, t.tenant_id, new Date().toISOString())).toBe("verified");
+    const read = (await aws.ports.tenants.get(t.tenant_id))!;
+    expect((await call("PATCH", "/api/v1/settings", { key: t.api_key, body: { aws_account_ids: [] } })).status).toBe(200);
+    // The slower request's write, as the settings route makes it from what it read.
+    await aws.ports.tenants.update({ ...read, settings: { ...read.settings, auto_resolve: false } });
+    expect(await aws.ports.tenants.findByAwsAccount(X)).toBeNull();
+    expect((await aws.ports.tenants.get(t.tenant_id))!.settings).toMatchObject({ auto_resolve: false, aws_account_ids: [] });
+  });
+});

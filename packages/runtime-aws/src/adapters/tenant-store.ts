@@ -1,4 +1,4 @@
-import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type AwsAccountClaim, type Tenant, type TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, Unauthorized, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type AwsAccountClaim, type Tenant, type TenantStore } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
 import { isConditionFailed, pk, sk } from "../table";
 import type { TenantRegistry } from "./tenant-registry";
@@ -45,8 +45,11 @@ export class DynamoTenantStore implements TenantStore {
 
   async update(tenant: Tenant) {
     // Only verification moves a claim on (verifyAwsAccount): a settings write keeps what the store holds.
-    await this.rewrite(tenant.tenant_id, (stored) =>
-      stored ? withClaims(tenant, keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings))) : tenant);
+    // Gone: erased after the request authenticated. Writing would bring the tenant (and its accounts) back.
+    await this.rewrite(tenant.tenant_id, (stored) => {
+      if (!stored) throw new Unauthorized();
+      return withClaims(tenant, keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings)));
+    });
   }
 
   async findByAwsAccount(accountId: string) {
@@ -147,14 +150,19 @@ export class DynamoTenantStore implements TenantStore {
    * step first. `change` answers the document to write, or null to leave it as it is.
    */
   private async rewrite(tenantId: string, change: (stored: Tenant | null) => Tenant | null): Promise<void> {
+    /** The claims an attempt wrote to the account index; undone if the tenant turns out to be gone (erased meanwhile). */
+    let synced: Tenant | null = null;
     for (let attempt = 1; ; attempt++) {
       const item = await this.table.get({ pk: pk.tenant(tenantId), sk: sk.tenant });
       const stored = item ? (JSON.parse(item.doc as string) as Tenant) : null;
+      if (!stored && synced) await this.syncAccounts(withClaims(synced, []), awsAccountClaimsOf(synced.settings));
       const next = change(stored);
       if (!next) return;
       await this.syncAccounts(next, stored ? awsAccountClaimsOf(stored.settings) : []);
+      synced = next;
       try {
-        await this.table.put({ pk: pk.tenant(tenantId), sk: sk.tenant, doc: JSON.stringify(next) }, item ? { expression: "doc = :old", values: { ":old": item.doc } } : undefined);
+        await this.table.put({ pk: pk.tenant(tenantId), sk: sk.tenant, doc: JSON.stringify(next) },
+          item ? { expression: "doc = :old", values: { ":old": item.doc } } : { expression: "attribute_not_exists(pk)" });
         return;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
