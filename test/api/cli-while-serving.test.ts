@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { openStore } from "@ir/runtime-embedded";
+import { API_KEY_ATTRIBUTE, makeEvent } from "@ir/core";
 import { REPO, startServer } from "../support/embedded";
 import { until } from "../support/until";
 
@@ -64,5 +65,21 @@ describe("ir commands while the server runs: their changes take effect within a 
 
     await until(async () => (await t.client.req("GET", "/api/v1/usage")).body.plan === "professional", WITHIN_MS);
     expect(Date.now() - changedAt).toBeLessThan(WITHIN_MS);
+  });
+
+  it("work another connection queued (`ir dlq replay`) starts within a second, not at the idle pump's next look", async () => {
+    const t = await srv.client.tenant("replay-co");
+    await srv.pump.idle();
+    const other = openStore({ dataDir: srv.dataDir, LOG_LEVEL: "silent" });
+    try {
+      const at = new Date().toISOString();
+      const raw = makeEvent("source.raw", t.tenant_id, "replay-test", { body: JSON.stringify({ error: "replayed disk full on host 3", service: "db" }), attributes: { [API_KEY_ATTRIBUTE]: t.api_key }, received_at: at }, at);
+      await other.writer.write(() => other.writer.enqueue([raw]));
+    } finally {
+      other.db.close();
+    }
+    const queuedAt = Date.now();
+    await until(async () => (await t.client.req("GET", "/api/v1/incidents")).body.incidents?.length === 1, WITHIN_MS);
+    expect(Date.now() - queuedAt).toBeLessThan(WITHIN_MS);
   });
 });

@@ -46,6 +46,8 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     for (const t of tenants.reloadAfterExternalWrite()) vectors.forget(tenantNamespace(t));
     incidents.invalidate();
     invalidateCatalog();
+    // `ir dlq replay` queued work: start it now, not at the idle pump's next look.
+    onEnqueued();
   });
   const eraser = new SqliteEraser(db, vectors, () => writer.hold(), log);
   const erased = (tenantId: string) => tenants.isErased(tenantId);
