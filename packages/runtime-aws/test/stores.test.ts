@@ -1,7 +1,7 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { hashKey, type Alarm, type ApiKey, type Outcome, type Runbook, type Tenant } from "@ir/core";
+import { hashKey, withAwsAccountClaims, type Alarm, type ApiKey, type Outcome, type Runbook, type Tenant } from "@ir/core";
 import { pk, sk } from "../src/table";
 import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
@@ -38,10 +38,19 @@ describe("TenantStore on DynamoDB", () => {
     await aws.ports.tenants.create(tenant("t2", ["111111111111"]), key("t2", "key_c", "ir_live_secret_c"));
     expect((await aws.ports.tenants.findByAwsAccount("111111111111"))?.tenant_id).toBe("t2");
     await aws.ports.tenants.create(tenant("t3"), key("t3", "key_d", "ir_live_secret_d"));
-    await expect(aws.ports.tenants.update(tenant("t3", ["111111111111"]))).rejects.toMatchObject({ status: 409 });
-    await aws.ports.tenants.update(tenant("t2", ["222222222222"]));
+    const claiming = (t: Tenant, account: string, code: string) =>
+      withAwsAccountClaims(t.settings, [{ account_id: account, status: "pending", verification_code: code, claimed_at: "2026-01-01T00:00:00.000Z", verified_at: null }]);
+    const t3 = tenant("t3");
+    await expect(aws.ports.tenants.update({ ...t3, settings: claiming(t3, "111111111111", "c3") })).rejects.toMatchObject({ status: 409 });
+    // Releasing an account frees it; a new one is only claimed (pending) until verified.
+    const t2 = tenant("t2");
+    await aws.ports.tenants.update({ ...t2, settings: claiming(t2, "222222222222", "c2") });
     expect(await aws.ports.tenants.findByAwsAccount("111111111111")).toBeNull();
-    expect((await aws.ports.tenants.findByAwsAccount("222222222222"))?.tenant_id).toBe("t2");
+    expect(await aws.ports.tenants.findByAwsAccount("222222222222")).toBeNull();
+    expect(await aws.ports.tenants.pendingAwsAccountClaims("222222222222")).toEqual([{ tenant_id: "t2", verification_code: "c2" }]);
+    // Written without claims, as before claims existed, an account the tenant does not hold is not taken without proof.
+    await aws.ports.tenants.update(tenant("t3", ["333333333333"]));
+    expect(await aws.ports.tenants.findByAwsAccount("333333333333")).toBeNull();
   });
 });
 
