@@ -56,7 +56,7 @@ export type MatchMethod = z.infer<typeof MatchMethod>;
 
 export const HistoryEntry = z.object({
   timestamp: isoDate,
-  event: z.enum(["created", "recurred", "regressed", "regression_opened", "escalated", "comment_added", "resolved", "reopened"]),
+  event: z.enum(["created", "recurred", "regressed", "regression_opened", "escalated", "comment_added", "resolved", "runbook_credited", "reopened"]),
   user: z.string(),
   comment: z.string().optional(),
   alarm_id: z.string().optional(),
@@ -127,6 +127,16 @@ export const Incident = z.object({
    */
   resolved_source_keys: z.array(z.string()).optional(),
   flapping: z.boolean(),
+  /**
+   * What resolved it (the event id of a source's "resolved", or a digest of the API request): the same resolution
+   * asked again (a redelivery, a client retry) answers as the first did, its event included.
+   */
+  resolution_cause: z.string().optional(),
+  /**
+   * Set while the steps after the status write (vector status, learning credit, counters, audit) are not all done:
+   * the next resolve of the incident completes them. On AWS those writes are not one transaction.
+   */
+  resolution_pending: z.enum(["resolve", "credit"]).optional(),
 });
 export type Incident = z.infer<typeof Incident>;
 
@@ -184,7 +194,7 @@ export type AwsAccountClaim = z.infer<typeof AwsAccountClaim>;
 export const TenantSettings = z.object({
   global_runbooks: z.boolean(),
   notifications: NotificationSettings,
-  /** Secret for signing generic webhooks; generated per tenant. */
+  /** Signs webhook channels saved before each channel got its own secret (generated per tenant, never shown). */
   webhook_secret: z.string(),
   auto_resolve: z.boolean(),
   default_severity: Severity,

@@ -43,6 +43,8 @@ async function allRunbooks(ports: Ports, tenantId: string): Promise<Runbook[]> {
   return out;
 }
 
+const outcomesOf = (o: { success: number; failure: number }) => ({ success_count: o.success, failure_count: o.failure });
+
 export const runbookText = (r: Pick<Runbook, "title" | "content" | "tags">) => `${r.title}\n${r.tags.join(" ")}\n${r.content}`;
 
 export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Catalog> {
@@ -57,9 +59,7 @@ export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Cata
     runbook_id: r.runbook_id, title: r.title, content: r.content, tags: r.tags, vector: vectors[i],
     // A tenant's own runbook beats a generic global one on a tie: it was written for this system.
     scope: r.tenant_id === tenant.tenant_id ? ("tenant" as const) : ("global" as const),
-    // Own runbooks count successes on the document, global ones in the tenant's stats: never both.
-    success_count: r.tenant_id === tenant.tenant_id ? r.success_count : (stats[r.runbook_id]?.success ?? 0),
-    failure_count: stats[r.runbook_id]?.failure ?? 0,
+    ...outcomesOf(stats.outcomes(r)),
   })));
   const catalog = { index, byId: new Map(runbooks.map((r) => [r.runbook_id, r])), loadedAt: ports.clock.now().getTime() };
   cache.set(tenant.tenant_id, catalog);

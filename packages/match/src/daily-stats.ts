@@ -56,6 +56,12 @@ export async function countResolution(ports: Ports, incident: Incident) {
   await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, counts);
 }
 
+/** Called once when a runbook is credited to an incident resolved without one (the source resolved it first). */
+export async function countCredit(ports: Ports, incident: Incident) {
+  if (!incident.resolved_at || !incident.resolved_runbook_id) return;
+  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, [[`rb_used:${incident.resolved_runbook_id}`, 1]]);
+}
+
 export interface RunbookCounts { recommended: number; used: number; regressed: number }
 
 /** One day's (or a sum of days') counters, for one service or all. */

@@ -2,33 +2,82 @@ import { makeEvent, tenantNamespace, type Incident, type PipelineEvent, type Por
 import { appendHistory } from "./history";
 import { recordResolution } from "./learning";
 import { invalidateCatalog } from "./catalog";
-import { countResolution } from "./daily-stats";
+import { countCredit, countResolution } from "./daily-stats";
 
 export interface Resolution { resolution: string; resolved_by: string; runbook_id?: string | null }
+
+type Step = NonNullable<Incident["resolution_pending"]>;
 
 /**
  * One way to resolve, whoever asks (the API, an Alertmanager "resolved", a CloudWatch OK): credit the
  * runbook, mark the vector so later matches see a RESOLVED incident (regressions), audit, notify.
+ *
+ * `cause` names this resolution (the source event's id, or a digest of the API request): asked again with the
+ * same cause (a redelivery, a client retry after the publish failed) it answers with the same event again.
+ *
+ * On AWS the steps are separate writes. The incident is written RESOLVED first, marked `resolution_pending`;
+ * the other steps follow and the mark is cleared last. A failure in between leaves the mark, and the next resolve
+ * of the incident (the retry) completes the steps instead of seeing "already resolved" and doing nothing.
+ *
+ * An incident already resolved without a runbook (a source resolved it first, with auto-resolve on) takes the
+ * runbook a later resolve names: recorded and credited once; naming one again credits nothing.
  */
 export async function resolveIncident(ports: Ports, incident: Incident, r: Resolution, cause: string): Promise<{ incident: Incident; events: PipelineEvent[] }> {
-  if (incident.status === "RESOLVED") return { incident, events: [] };
   const now = ports.clock.now().toISOString();
-  const resolved = appendHistory(
-    { ...incident, status: "RESOLVED", resolution: r.resolution, resolved_by: r.resolved_by, resolved_at: now, resolved_runbook_id: r.runbook_id ?? null, flapping: false },
-    { timestamp: now, event: "resolved", user: r.resolved_by, ...(r.resolution ? { comment: r.resolution } : {}) },
-  );
-  await ports.incidents.put(resolved);
-  await countResolution(ports, resolved);
-  await ports.vectors.update(tenantNamespace(incident.tenant_id), incident.incident_id, { status: "RESOLVED" });
-  await recordResolution(ports, incident.tenant_id, r.runbook_id ?? null, incident.recommended_runbooks[0]?.runbook_id ?? null);
-  // The tenant's own runbook carries its count on the document (DESIGN §5); global ones are counted per tenant in learning.
-  const own = r.runbook_id ? await ports.runbooks.get(incident.tenant_id, r.runbook_id) : null;
-  if (own) await ports.runbooks.put({ ...own, success_count: own.success_count + 1 });
-  invalidateCatalog(incident.tenant_id);
+  if (incident.status !== "RESOLVED") {
+    const resolved = appendHistory(
+      {
+        ...incident, status: "RESOLVED", resolution: r.resolution, resolved_by: r.resolved_by, resolved_at: now, resolved_runbook_id: r.runbook_id ?? null,
+        flapping: false, resolution_cause: cause, resolution_pending: "resolve",
+      },
+      { timestamp: now, event: "resolved", user: r.resolved_by, ...(r.resolution ? { comment: r.resolution } : {}) },
+    );
+    await ports.incidents.put(resolved);
+    return complete(ports, resolved, now);
+  }
+  const events: PipelineEvent[] = [];
+  if (incident.resolution_pending) {
+    // An earlier resolve stopped after the status write: finish it first, whoever asks now.
+    const done = await complete(ports, incident, now);
+    incident = done.incident;
+    events.push(...done.events);
+  } else if (incident.resolution_cause === cause) {
+    // The same resolution again, all done: its event may not have been published, so it is emitted again (same id).
+    events.push(resolvedEvent(incident, now));
+  }
+  if (r.runbook_id && !incident.resolved_runbook_id) {
+    const credited = appendHistory(
+      { ...incident, resolution: r.resolution, resolved_by: r.resolved_by, resolved_runbook_id: r.runbook_id, resolution_pending: "credit" },
+      { timestamp: now, event: "runbook_credited", user: r.resolved_by, ...(r.resolution ? { comment: r.resolution } : {}) },
+    );
+    await ports.incidents.put(credited);
+    incident = (await complete(ports, credited, now)).incident;
+  }
+  return { incident, events };
+}
+
+const resolvedEvent = (incident: Incident, now: string) =>
+  makeEvent("incident.changed", incident.tenant_id, `${incident.resolution_cause ?? incident.incident_id}:resolve`, { incident_id: incident.incident_id, changes: ["resolved"] }, now);
+
+/**
+ * The steps after the status write, then the mark cleared. Idempotent ones first: a retry after a failure of the
+ * vector index (the likeliest, an external service) redoes them and counts once.
+ */
+async function complete(ports: Ports, incident: Incident, now: string): Promise<{ incident: Incident; events: PipelineEvent[] }> {
+  const step: Step = incident.resolution_pending ?? "resolve";
+  const tenantId = incident.tenant_id;
+  const runbookId = incident.resolved_runbook_id;
+  if (step === "resolve") await ports.vectors.update(tenantNamespace(tenantId), incident.incident_id, { status: "RESOLVED" });
   await ports.audit.append({
-    event_id: ports.newId("aud"), tenant_id: incident.tenant_id, at: now, actor: r.resolved_by, action: "incident.resolved",
-    target: incident.incident_id, details: { runbook_id: r.runbook_id ?? null },
+    event_id: ports.newId("aud"), tenant_id: tenantId, at: now, actor: incident.resolved_by ?? "system",
+    action: step === "resolve" ? "incident.resolved" : "incident.runbook_credited", target: incident.incident_id, details: { runbook_id: runbookId },
   });
-  const event = makeEvent("incident.changed", incident.tenant_id, `${cause}:resolve`, { incident_id: incident.incident_id, changes: ["resolved"] }, now);
-  return { incident: resolved, events: [event] };
+  await (step === "resolve" ? countResolution(ports, incident) : countCredit(ports, incident));
+  // Every runbook's successes are per-tenant counters (own and global alike, DESIGN §5's success_count is read from them).
+  await recordResolution(ports, tenantId, runbookId, incident.recommended_runbooks[0]?.runbook_id ?? null);
+  if (runbookId) invalidateCatalog(tenantId);
+  const { resolution_pending: _, ...rest } = incident;
+  const done: Incident = rest;
+  await ports.incidents.put(done);
+  return { incident: done, events: step === "resolve" ? [resolvedEvent(done, now)] : [] };
 }

@@ -26,7 +26,10 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   if (!tenant || !tenant.settings.auto_resolve) return [];
   const id = await ports.incidents.findBySourceKey(r.tenant_id, r.source_key);
   const incident = id ? await ports.incidents.get(r.tenant_id, id) : null;
-  if (!incident || incident.status !== "OPEN") return [];
+  if (!incident) return [];
+  const resolution = { resolution: r.resolution, resolved_by: r.resolved_by };
+  // Already resolved: a redelivery of this event (or any resolve) completes what a failure cut short; else nothing.
+  if (incident.status !== "OPEN") return (await resolveIncident(ports, incident, resolution, cause)).events;
   // Another source key of the incident still fires (a sibling alert of the same group, folded into it by dedup):
   // resolving now would page a regression when that one fires again.
   const resolvedKeys = addKey(incident.resolved_source_keys ?? [], r.source_key);
@@ -34,7 +37,7 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
     await ports.incidents.put({ ...incident, resolved_source_keys: resolvedKeys });
     return [];
   }
-  return (await resolveIncident(ports, { ...incident, resolved_source_keys: [] }, { resolution: r.resolution, resolved_by: r.resolved_by }, cause)).events;
+  return (await resolveIncident(ports, { ...incident, resolved_source_keys: [] }, resolution, cause)).events;
 }
 
 const candidateOf = (i: Incident, score: number): Candidate => ({ incident_id: i.incident_id, status: i.status, template: i.template, score, created_at: i.created_at });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AlarmReport, BadRequest, IncidentStatus, NotFound, type Tenant } from "@ir/core";
 import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
 import { resolveIncident, appendHistory } from "@ir/match";
@@ -16,6 +17,13 @@ const ResolveBody = z.object({
   runbook_id: z.string().max(100).optional(),
 });
 const CommentBody = z.object({ user: z.string().trim().min(1).max(200), comment: z.string().trim().min(1).max(10_000) });
+
+/**
+ * A resolve request names its resolution by what it says: a client retrying after a failure (its publish may
+ * have failed after the incident was written) is the same resolution, completed and answered with the same event.
+ */
+const resolutionCause = (incidentId: string, b: z.infer<typeof ResolveBody>) =>
+  `res_${createHash("sha256").update(JSON.stringify([incidentId, b.resolution, b.resolved_by, b.runbook_id ?? null])).digest("hex").slice(0, 24)}`;
 
 export const waitSeconds = (q: URLSearchParams) => intParam(q, "wait", 0, 0, MAX_WAIT_S);
 
@@ -78,7 +86,7 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     await mutate(deps, tenant.tenant_id, async (ports) => {
       const inc = await getIncident(tenant, params.id);
       if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(await ports.runbooks.get("global", body.runbook_id))) throw new BadRequest("runbook_id: no such runbook");
-      const { events } = await resolveIncident(ports, inc, body, ports.newId("res"));
+      const { events } = await resolveIncident(ports, inc, body, resolutionCause(inc.incident_id, body));
       await ports.bus.publish(events);
     });
     return json(200, { status: "success", incident_id: params.id });

@@ -1,5 +1,5 @@
 import { GLOBAL_TENANT, NotFound, PaymentRequired, PLAN_LIMITS, RunbookInput, tenantNamespace, type Runbook, type Tenant } from "@ir/core";
-import { invalidateCatalog } from "@ir/match";
+import { invalidateCatalog, loadStats } from "@ir/match";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import { mutate, type Deps } from "../deps";
@@ -22,6 +22,12 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
     return rb;
   };
   const changed = (tenant: Tenant) => invalidateCatalog(tenant.tenant_id);
+  /** Successes are counted per tenant (atomic counters, see learning.ts), not on the document: shown as the tenant's. */
+  const withCounts = async (tenant: Tenant, runbooks: Runbook[]) => {
+    if (!runbooks.length) return runbooks;
+    const stats = await loadStats(ports, tenant.tenant_id);
+    return runbooks.map((rb) => stats.view(rb));
+  };
 
   r.on("POST", "/api/v1/runbooks", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
@@ -41,10 +47,14 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
   r.on("GET", "/api/v1/runbooks", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
     const page = await ports.runbooks.list(tenant.tenant_id, { limit: intParam(req.query, "limit", 50, 1, 500), cursor: req.query.get("cursor") ?? undefined });
-    return json(200, { runbooks: page.items, next_cursor: page.next_cursor });
+    return json(200, { runbooks: await withCounts(tenant, page.items), next_cursor: page.next_cursor });
   });
 
-  r.on("GET", "/api/v1/runbooks/:id", async ({ req, params }) => json(200, await readable(await tenantOf(deps, req), params.id)));
+  r.on("GET", "/api/v1/runbooks/:id", async ({ req, params }) => {
+    const tenant = await tenantOf(deps, req);
+    const [rb] = await withCounts(tenant, [await readable(tenant, params.id)]);
+    return json(200, rb);
+  });
 
   r.on("PUT", "/api/v1/runbooks/:id", async ({ req, params }) => {
     const tenant = await tenantOf(deps, req);
@@ -57,7 +67,8 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
       return upd;
     });
     changed(tenant);
-    return json(200, next);
+    const [shown] = await withCounts(tenant, [next]);
+    return json(200, shown);
   });
 
   r.on("DELETE", "/api/v1/runbooks/:id", async ({ req, params }) => {
