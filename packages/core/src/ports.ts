@@ -117,6 +117,12 @@ export interface UsageMeter {
 export interface KvStore {
   get<T>(tenantId: string, key: string): Promise<T | null>;
   put<T>(tenantId: string, key: string, value: T): Promise<void>;
+  /**
+   * Atomic read-modify-write: `fn` gets the stored value and returns the new one, or undefined to leave it.
+   * Concurrent updates of one key never lose each other's writes; `fn` may run more than once, so it must be
+   * pure. Resolves to the value stored afterwards.
+   */
+  update<T>(tenantId: string, key: string, fn: (current: T | null) => T | undefined): Promise<T | null>;
 }
 
 export interface Bus {

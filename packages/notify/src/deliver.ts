@@ -1,4 +1,5 @@
 import { Poison, RetryLater, type NotificationSend, type PipelineEvent, type Ports } from "@ir/core";
+import { checkOrder, recordOutcome } from "./delivery-order";
 import { receiverFor } from "./receivers";
 
 /** `notification.send` → one POST to one channel. Logs and errors name the channel type and a masked target only. */
@@ -6,9 +7,23 @@ export const deliver = async (event: PipelineEvent, data: NotificationSend, port
   const { channel, payload, change, incident_id } = data;
   const receiver = receiverFor(channel);
   const log = ports.log.child({ stage: "notify", tenant_id: event.tenant_id, incident_id, change, channel: channel.type, target: receiver.mask(channel) });
+  const seq = receiver.order?.(payload) ?? null;
+  if (seq) {
+    try {
+      if (await checkOrder(event, seq, ports) === "stale") {
+        log.info({}, "notification dropped: the alert was resolved after it was routed");
+        await recordOutcome(event, seq, ports, null);
+        return;
+      }
+    } catch (err) {
+      if (err instanceof RetryLater) log.info({ reason: err.message }, "notification waits for an earlier one");
+      throw err;
+    }
+  }
   try {
     await receiver.send({ channel, payload, tenantId: event.tenant_id, deliveryId: event.id, ports });
   } catch (err) {
+    if (seq) await recordOutcome(event, seq, ports, err).catch((e) => log.warn({ error: e instanceof Error ? e.name : typeof e }, "could not record the failed attempt"));
     if (err instanceof RetryLater) {
       log.warn({ reason: err.message, retry_in_ms: err.delayMs }, "notification deferred");
       throw err;
@@ -22,5 +37,7 @@ export const deliver = async (event: PipelineEvent, data: NotificationSend, port
     log.error({ error: name }, "notification failed");
     throw new Error(`${channel.type} send failed (${name})`);
   }
+  // Not recorded, it is sent again (a PagerDuty trigger of the same alert updates it without paging again).
+  if (seq) await recordOutcome(event, seq, ports, null);
   log.info({}, "notification sent");
 };

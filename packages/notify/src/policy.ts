@@ -49,6 +49,19 @@ export interface Decision {
   context: NoticeContext;
 }
 
+/**
+ * Incoming, "flapping_stopped" is never a fact from match but the policy's own quiet check: scheduled when a
+ * lineage fires while flapping, it releases the hold once the lineage has been quiet for `flapQuietMs`. Without
+ * it a hold would end only with the lineage's next event, and a resolution held while flapping (the last thing a
+ * source that stays fixed ever says) would never reach the channels.
+ */
+export const QUIET_CHECK: Change = "flapping_stopped";
+export const isQuietCheck = (changes: readonly Change[]) => changes.length === 1 && changes[0] === QUIET_CHECK;
+
+/** The fire a quiet check is for, when this state needs one: the lineage is flapping here and fired last here. */
+export const quietCheckFire = (s: NotifyState): string | null =>
+  s.flap.flapping && !s.flap.successor ? s.flap.last_fire_at : null;
+
 /** Flapping belongs to a lineage (an incident and its regressions), so a regression inherits it. */
 export interface FlapState {
   fires: string[];
@@ -59,6 +72,21 @@ export interface FlapState {
   incident_id: string | null;
   /** Whether "flapping started" went out (it may not, below min_severity); only then does "stopped". */
   announced: boolean;
+  /**
+   * The regression that inherited this flapping: the lineage's hold lives on in its state, and this copy's
+   * quiet checks end (its last fire is no longer the lineage's). Absent in states written before it existed.
+   */
+  successor?: string | null;
+}
+
+/** A PagerDuty trigger handed to the runtime and neither delivered nor given up yet (see delivery-order.ts). */
+export interface PendingPage {
+  /** The `notification.send` event id. */
+  id: string;
+  /** When it was routed. */
+  at: string;
+  /** Failed attempts so far, counted as the runtimes count them. */
+  failures: number;
 }
 
 export interface NotifyState {
@@ -74,6 +102,10 @@ export interface NotifyState {
    * redelivered event finds its decision here and emits the same sends (same ids) instead of none.
    */
   recent: Array<Decision & { event_id: string }>;
+  /** Triggers of this incident's alert not yet delivered: a resolve of it waits for them. */
+  pages?: PendingPage[];
+  /** When the last resolve of this incident's alert that was delivered had been routed: older triggers are stale. */
+  closed_at?: string | null;
 }
 
 const RECENT = 20;
@@ -91,7 +123,7 @@ export const initialState = (): NotifyState => ({
 /** A regression starts silent but keeps its predecessor's flapping history. */
 export const inheritState = (predecessor: NotifyState): NotifyState => ({
   ...initialState(),
-  flap: structuredClone(predecessor.flap),
+  flap: { ...structuredClone(predecessor.flap), successor: null },
 });
 
 const ms = (iso: string) => Date.parse(iso);
@@ -104,24 +136,36 @@ export const decide = (
   incident: Incident,
   now: Date,
   rules: PolicyRules,
-): Decision & { state: NotifyState } => {
+): Decision & { state: NotifyState; /** A quiet check came early: check again after this long. */ recheckInMs?: number } => {
   const seen = state.recent.find((d) => d.event_id === eventId);
   if (seen) return { notify: seen.notify, context: seen.context, state };
 
+  let facts = changes;
+  if (isQuietCheck(changes)) {
+    const idle = { notify: [], context: contextOf(state, rules), state };
+    if (quietCheckFire(state) === null) return idle; // released meanwhile, or the hold moved to a regression
+    const quietAt = ms(state.flap.last_fire_at!) + rules.flapQuietMs;
+    if (now.getTime() < quietAt) return { ...idle, recheckInMs: quietAt - now.getTime() };
+    // Quiet: the hold ends as it would on the lineage's next event, which says what the incident is now.
+    facts = [incident.status === "OPEN" ? "recurred" : "resolved"];
+  }
+
   const s = structuredClone(state);
-  const context: NoticeContext = {
-    previous_severity: s.severity,
-    new_occurrences: 0,
-    held: 0,
-    flapping_since: s.flap.since,
-    flapping_incident_id: s.flap.incident_id,
-    quiet_ms: rules.flapQuietMs,
-  };
+  const context = contextOf(s, rules);
   const notify: Change[] = [];
-  for (const change of changes) step(s, change, incident, now, rules, context, notify);
+  for (const change of facts) step(s, change, incident, now, rules, context, notify);
   s.recent = [...s.recent, { event_id: eventId, notify, context }].slice(-RECENT);
   return { notify, context, state: s };
 };
+
+const contextOf = (s: NotifyState, rules: PolicyRules): NoticeContext => ({
+  previous_severity: s.severity,
+  new_occurrences: 0,
+  held: 0,
+  flapping_since: s.flap.since,
+  flapping_incident_id: s.flap.incident_id,
+  quiet_ms: rules.flapQuietMs,
+});
 
 const step = (s: NotifyState, change: Change, incident: Incident, now: Date, rules: PolicyRules, context: NoticeContext, out: Change[]) => {
   const at = now.toISOString();
@@ -180,7 +224,9 @@ const step = (s: NotifyState, change: Change, incident: Incident, now: Date, rul
       }
       if (!announceable) return;
       if (change === "opened" && s.phase === "resolved") return;
-      if (change === "escalated" && incident.status !== "OPEN") return;
+      // Unordered (on AWS a resolution skips enrich and overtakes its opening): announcing an incident that is
+      // already resolved would page for it, and no resolve would follow.
+      if (incident.status !== "OPEN") return;
       out.push(change);
       announce(s, incident, at);
       return;

@@ -25,4 +25,14 @@ export interface Receiver<C extends NotificationChannel> {
   build(notice: Notice, channel: C): Payload | null;
   /** Resolves on success; throws RetryLater or Poison as the runtime contract asks. */
   send(delivery: Delivery<C>): Promise<void>;
+  /**
+   * For a channel whose messages open and close one thing by key (a PagerDuty alert): the incident whose key
+   * this payload opens or closes, so that sends retried on their own still reach it in order (delivery-order.ts).
+   */
+  order?(payload: Payload): Sequenced | null;
+}
+
+export interface Sequenced {
+  incidentId: string;
+  opens: boolean;
 }

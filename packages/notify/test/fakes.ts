@@ -102,6 +102,15 @@ export const fakePorts = (opts: { tenant?: Tenant | null; incidents?: Incident[]
       return raw === undefined ? null : (JSON.parse(raw) as T);
     },
     put: async (tenantId, key, value) => { kvData.set(`${tenantId}/${key}`, JSON.stringify(value)); },
+    // Atomic like both real stores: no await between the read and the write.
+    update: async <T>(tenantId: string, key: string, fn: (current: T | null) => T | undefined) => {
+      const raw = kvData.get(`${tenantId}/${key}`);
+      const current = raw === undefined ? null : (JSON.parse(raw) as T);
+      const next = fn(current);
+      if (next === undefined) return current;
+      kvData.set(`${tenantId}/${key}`, JSON.stringify(next));
+      return next;
+    },
   };
 
   return {

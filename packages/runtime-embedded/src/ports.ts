@@ -63,6 +63,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     },
   };
   const alarms = new SqliteAlarms(db, tx, writer, async (tenantId, incidentId) => (await incidents.get(tenantId, incidentId))?.recommendations ?? [], erased);
+  const kv = new SqliteKv(db, tx);
   const ports: EmbeddedPorts = {
     clock: systemClock,
     newId,
@@ -76,7 +77,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
     writer: new ExtractiveWriter(),
     audit: new SqliteAudit(db),
     usage: new SqliteUsage(db, tx),
-    kv: new SqliteKv(db, tx),
+    kv,
     bus,
     deadLetters: new SqliteDeadLetters(db, onEnqueued),
     eraser: {
@@ -96,6 +97,7 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
    */
   const inTransaction = Object.create(ports, {
     alarms: { value: alarms.joining(), enumerable: true },
+    kv: { value: kv.joining(), enumerable: true },
     bus: { value: { publish: (events: PipelineEvent[]) => writer.join(() => writer.enqueue(events)) } satisfies Bus, enumerable: true },
   }) as EmbeddedPorts;
   return { ports, inTransaction, queue, writer, tx, dropCaches, watch };

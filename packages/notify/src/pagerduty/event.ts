@@ -1,5 +1,6 @@
 import type { Severity } from "@ir/core";
 import type { Notice } from "../notice";
+import type { Sequenced } from "../receiver";
 import { truncate } from "../text";
 
 /** PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ */
@@ -11,7 +12,14 @@ export const SUMMARY_MAX = 1024;
 const LINKS_MAX = 4;
 
 /** One PagerDuty alert per incident: every trigger for it de-duplicates there, and its resolve closes it. */
-export const dedupKey = (incidentId: string) => `ir:${incidentId}`;
+const DEDUP_PREFIX = "ir:";
+export const dedupKey = (incidentId: string) => `${DEDUP_PREFIX}${incidentId}`;
+
+/** Which incident's alert an event opens (trigger) or closes (resolve). */
+export const sequenceOf = (event: Pick<PagerDutyEvent, "event_action" | "dedup_key">): Sequenced | null =>
+  typeof event.dedup_key === "string" && event.dedup_key.startsWith(DEDUP_PREFIX)
+    ? { incidentId: event.dedup_key.slice(DEDUP_PREFIX.length), opens: event.event_action === "trigger" }
+    : null;
 
 export type PagerDutyEvent = {
   event_action: "trigger" | "resolve";

@@ -1,6 +1,6 @@
 import type { ChannelOf, Receiver } from "../receiver";
 import { maskSecret } from "../mask";
-import { buildPagerDutyEvent } from "./event";
+import { buildPagerDutyEvent, sequenceOf, type PagerDutyEvent } from "./event";
 import { sendPagerDuty } from "./send";
 
 export const pagerduty: Receiver<ChannelOf<"pagerduty">> = {
@@ -8,4 +8,6 @@ export const pagerduty: Receiver<ChannelOf<"pagerduty">> = {
   mask: (channel) => ({ ...channel, routing_key: maskSecret(channel.routing_key) }),
   build: (notice) => buildPagerDutyEvent(notice),
   send: sendPagerDuty,
+  // A resolve overtaking its trigger after an outage would leave the alert open for a resolved incident.
+  order: (payload) => sequenceOf(payload as unknown as PagerDutyEvent),
 };

@@ -36,7 +36,9 @@ export class SqliteKv implements KvStore {
   private readonly putStmt;
   /** Values are kept serialized, so a caller mutating what it got cannot change what is stored. */
   private readonly pending: WriteBack<string>;
-  constructor(db: Db, tx: Tx) {
+  /** Set on the view `joining()` returns: updates run in the caller's transaction instead of one of their own. */
+  private readonly joins: boolean = false;
+  constructor(db: Db, private readonly tx: Tx) {
     this.getStmt = db.prepare("SELECT value FROM kv WHERE tenant_id = ? AND key = ?");
     this.putStmt = db.prepare("INSERT OR REPLACE INTO kv (tenant_id, key, value) VALUES (?, ?, ?)");
     this.pending = tx.track(new WriteBack<string>((k, v) => {
@@ -44,14 +46,35 @@ export class SqliteKv implements KvStore {
       this.putStmt.run(k.slice(0, at), k.slice(at + 1), v);
     }));
   }
-  async get<T>(tenantId: string, key: string) {
+  async get<T>(tenantId: string, key: string) { return this.read<T>(tenantId, key); }
+  async put<T>(tenantId: string, key: string, value: T) { this.write(tenantId, key, value); }
+  private read<T>(tenantId: string, key: string): T | null {
     const pending = this.pending.get(`${tenantId}\u0000${key}`);
     if (pending !== undefined) return JSON.parse(pending) as T;
     const row = this.getStmt.get(tenantId, key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : null;
   }
-  async put<T>(tenantId: string, key: string, value: T) {
+  private write<T>(tenantId: string, key: string, value: T) {
     if (this.pending.active) this.pending.set(`${tenantId}\u0000${key}`, JSON.stringify(value));
     else this.putStmt.run(tenantId, key, JSON.stringify(value));
+  }
+  /**
+   * Read and write with no await between them, so nothing else in this process interleaves. Outside a
+   * transaction (a notification send) it takes one of its own: written between another transaction's awaits,
+   * it would share that transaction's fate, and a rolled-back message would take it along.
+   */
+  async update<T>(tenantId: string, key: string, fn: (current: T | null) => T | undefined): Promise<T | null> {
+    const apply = () => {
+      const current = this.read<T>(tenantId, key);
+      const next = fn(current);
+      if (next === undefined) return current;
+      this.write(tenantId, key, next);
+      return next;
+    };
+    return this.joins ? apply() : this.tx.exclusive(apply);
+  }
+  /** This store for code already inside a transaction (stage handlers, API mutations). */
+  joining(): SqliteKv {
+    return Object.assign(Object.create(this) as SqliteKv, { joins: true });
   }
 }
