@@ -93,9 +93,11 @@ describe("logs: user text cannot forge a line, and no secret is ever written", (
     expect(written.endsWith("\n")).toBe(true);
     const parsed = lines.map((l) => JSON.parse(l) as { level: number; msg?: string });
     expect(parsed.filter((p) => p.level === 60 || p.msg === "INJECTED")).toEqual([]);
-    // The hostile text did reach the log, as an escaped string inside one line.
+    // The webhook's answer does not reach the log at all: a receiver at a private address, as this one is, has
+    // its status logged but not its body (see fetchTarget in @ir/notify).
     const refused = lines.find((l) => l.includes("notification refused"))!;
-    expect(refused).toContain('\\"level\\":60');
+    expect(refused).toContain("webhook answered 400");
+    expect(refused).not.toContain("bad request");
     expect(lines.length).toBeGreaterThan(5);
   });
 

@@ -1,5 +1,6 @@
 import { Poison, RetryLater } from "@ir/core";
 import { parseRetryAfter } from "./retry-after";
+import { fetchTarget } from "./ssrf";
 import { oneLine, truncate } from "./text";
 
 /**
@@ -43,12 +44,16 @@ export const unreachable = (receiver: string, err: unknown): RetryLater => {
 
 /**
  * POST a JSON body with a per-request timeout. Redirects are not followed: a public URL answering with a
- * redirect to an internal address must not become a way in.
+ * redirect to an internal address must not become a way in. A URL a tenant chose is fetched through
+ * fetchTarget, with what the runtime allows it to reach; the operator's own (PagerDuty's events URL) is not.
  */
-export const postJson = async (receiver: string, url: string, body: string, headers: Record<string, string>): Promise<HttpAnswer> => {
+export const postJson = async (
+  receiver: string, url: string, body: string, headers: Record<string, string>, tenantUrl?: { allowPrivate: boolean },
+): Promise<HttpAnswer> => {
+  const send = tenantUrl ? fetchTarget(tenantUrl.allowPrivate) : fetch;
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await send(url, {
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "incident-responder", ...headers },
       body,

@@ -1,5 +1,7 @@
+import dns, { type LookupAddress, type LookupOptions } from "node:dns";
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { BlockList, isIP, type Socket } from "node:net";
+import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { Poison, RetryLater } from "@ir/core";
 import { DEFAULT_RETRY_MS } from "./delivery";
 
@@ -7,7 +9,8 @@ import { DEFAULT_RETRY_MS } from "./delivery";
  * Tenants supply the URLs we POST to. In the AWS runtime a URL aimed inside the network (the instance
  * metadata service, a VPC database, localhost) would let any tenant make us reach it, so every address a
  * host resolves to must be public. Checked when the settings are saved and again before each send, since
- * DNS answers change.
+ * DNS answers change; and, since they can change between that check and the connection (DNS rebinding),
+ * once more where the connection is made: see fetchTarget.
  */
 
 const V4: Array<[string, number]> = [
@@ -125,4 +128,67 @@ export const guardTarget = async (receiver: string, raw: string, allowPrivate: b
   if (verdict.ok) return;
   if (verdict.transient) throw new RetryLater(`${receiver} target ${verdict.reason}`, DEFAULT_RETRY_MS);
   throw new Poison(`${receiver} target refused: ${verdict.reason}`);
+};
+
+/** A connection refused because the address it would reach, or reached, is private. */
+class PrivateTarget extends Error {
+  readonly code = "ERR_PRIVATE_TARGET";
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * The connection's own DNS lookup, refusing a host any of whose addresses is private: the connection goes to
+ * an address this lookup checked, not to one a second lookup returns.
+ */
+const publicLookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+  // Through the module object, at call time: the same resolver the rest of the process (and its tests) use.
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (addresses.length === 0 || bad) return callback(new PrivateTarget(`host ${hostname} resolves to a private address`), []);
+    if (options.all) return callback(null, addresses);
+    callback(null, addresses[0].address, addresses[0].family);
+  });
+};
+
+const hostKey = (hostname: string) => hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+
+/** Hosts a connection of this process reached at a private address: their error answers are not repeated. */
+const privateHosts = new Set<string>();
+
+/**
+ * Checks the peer of every connection made, whatever resolved it (a name, an IP literal, either family),
+ * before a byte is sent: refused if private where `refusePrivate`, otherwise its host is remembered as private.
+ */
+const checkingConnector = (refusePrivate: boolean): buildConnector.connector => {
+  const connect = buildConnector(refusePrivate ? { lookup: publicLookup } : {});
+  return (opts, callback) => connect(opts, (err, socket) => {
+    if (err) return callback(err, null);
+    const peer = (socket as Socket).remoteAddress;
+    if (peer === undefined || isPrivateAddress(peer)) {
+      if (refusePrivate) {
+        socket!.destroy();
+        return callback(new PrivateTarget(`host ${opts.hostname} connected to a private address`), null);
+      }
+      privateHosts.add(hostKey(opts.hostname));
+    }
+    callback(null, socket!);
+  });
+};
+
+const publicOnly = new Agent({ connect: checkingConnector(true) });
+const anywhere = new Agent({ connect: checkingConnector(false) });
+
+/**
+ * fetch for a URL a tenant chose. Where private targets are refused, it connects only to public addresses,
+ * checked as the connection is made (guardTarget alone checks one DNS answer, and fetch would ask again).
+ * Where they are allowed, the error answer of a private host comes back without its body: a tenant could
+ * otherwise read an internal service's answers in its dead letters.
+ */
+export const fetchTarget = (allowPrivate: boolean) => async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+  const res = (await undiciFetch(url, { ...(init as object), dispatcher: allowPrivate ? anywhere : publicOnly })) as unknown as Response;
+  if (res.ok || !privateHosts.has(hostKey(new URL(url).hostname))) return res;
+  await res.body?.cancel().catch(() => undefined);
+  return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
 };

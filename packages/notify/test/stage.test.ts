@@ -3,7 +3,7 @@ import { RetryLater, makeEvent, type NotificationChannel, type NotificationSend 
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, dedupKey, notifyStage, verifyWebhookSignature } from "../src/index";
 import { WEBHOOK_SECRET, fakePorts, incident, tenant, type FakePorts } from "./fakes";
 import { startReceiver, type HttpReceiver, type Received } from "./http-receiver";
-import { changed, runStage, sendsTo } from "./run-stage";
+import { changed, runStage, sendsTo, type Run } from "./run-stage";
 
 const ROUTING_KEY = "R0UT1NGKEYfedcba9876543210abcdef";
 const CHANNEL_SECRET = "chsec_0123456789abcdefghij";
@@ -166,10 +166,12 @@ describe("notify stage: delivery failures", () => {
     });
   });
 
+  // The receivers are on loopback, a private address: what they answer is not repeated in the reason
+  // (ssrf.ts, fetchTarget), only their status. PagerDuty's events URL is the operator's, and is.
   it.each([
-    { type: "slack", reply: { status: 404, body: "no_service" }, reason: "slack answered 404: no_service" },
-    { type: "slack", reply: { status: 403, body: "invalid_token" }, reason: "slack answered 403: invalid_token" },
-    { type: "webhook", reply: { status: 410, body: "gone" }, reason: "webhook answered 410: gone" },
+    { type: "slack", reply: { status: 404, body: "no_service" }, reason: "slack answered 404: " },
+    { type: "slack", reply: { status: 403, body: "invalid_token" }, reason: "slack answered 403: " },
+    { type: "webhook", reply: { status: 410, body: "gone" }, reason: "webhook answered 410: " },
     { type: "webhook", reply: { status: 302, headers: { location: "http://169.254.169.254/" } }, reason: "webhook answered 302 (redirects are not followed): " },
   ])("dead-letters $type's $reply.status at once", async ({ type, reply, reason }) => {
     // prepare
@@ -212,16 +214,18 @@ describe("notify stage: delivery failures", () => {
 
 describe("notify stage: flapping", () => {
   it("holds a lineage that keeps regressing, says so once, and says once when it settles", async () => {
-    // prepare: each regression is a new incident linked to the one before, as match writes them
+    // prepare: each regression is a new incident linked to the one before, as match writes them; the quiet
+    // checks the policy schedules come back when their time has come, as a queue's delayed messages would
+    const run: Run = { handled: [], retries: [], dead: [] };
     const fire = async (n: number, minutes: number) => {
       ports.clock.advanceMinutes(minutes);
       ports.putIncident(incident({ incident_id: `inc_${n}`, regression_of: n > 1 ? `inc_${n - 1}` : null, severity: n > 1 ? "HIGH" : "MEDIUM" }));
-      await runStage(ports, [changed(`fire${n}`, `inc_${n}`, [n > 1 ? "regressed" : "opened"])]);
+      await runStage(ports, [changed(`fire${n}`, `inc_${n}`, [n > 1 ? "regressed" : "opened"])], run, { parkOverMs: 60_000 });
     };
     const resolve = async (n: number, minutes: number) => {
       ports.clock.advanceMinutes(minutes);
       ports.putIncident(incident({ incident_id: `inc_${n}`, regression_of: n > 1 ? `inc_${n - 1}` : null, status: "RESOLVED", resolved_at: ports.clock.now().toISOString(), resolved_by: "alertmanager" }));
-      await runStage(ports, [changed(`resolve${n}`, `inc_${n}`, ["resolved"])]);
+      await runStage(ports, [changed(`resolve${n}`, `inc_${n}`, ["resolved"])], run, { parkOverMs: 60_000 });
     };
     // act
     await fire(1, 0); await resolve(1, 2);

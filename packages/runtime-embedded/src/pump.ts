@@ -1,11 +1,20 @@
 import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import { failsTheUnit } from "./db";
-import type { LocalQueue, QueuedMessage } from "./queue";
+import { NETWORK_SEND, type LocalQueue, type QueuedMessage, type WaitingSend } from "./queue";
 import type { Writer } from "./writer";
 
 /** Events whose handlers talk to the network and write nothing locally: run outside the store lock, many at once. */
-const EXTERNAL = new Set(["notification.send"]);
+const EXTERNAL = new Set([NETWORK_SEND]);
+/** The stages that consume them. */
+const SENDS_TO = new Set(STAGE_NAMES.filter((s) => (STAGES[s].consumes as readonly string[]).some((t) => EXTERNAL.has(t))));
 const MAX_IN_FLIGHT_SENDS = 16;
+/**
+ * The most send slots one tenant may hold. A receiver that never answers holds a slot for the whole request
+ * timeout, and is retried for hours: without a cap, one tenant's hanging webhook would take every slot and
+ * hold back every other tenant's pages. With it, it takes MAX_IN_FLIGHT_SENDS / 4 such tenants to fill them.
+ * A tenant's own burst is paced by its receivers' rate limits (Slack: about one message a second) anyway.
+ */
+export const MAX_SENDS_PER_TENANT = 4;
 /**
  * How long stop() waits for sends in flight: a send's DNS lookup and request time out after 5 s and 10 s
  * (see @ir/notify). One still running after that is redelivered when its lease expires.
@@ -42,7 +51,11 @@ export class Pump {
   private draining: Promise<void> = Promise.resolve();
   /** Sends started and not yet recorded in the store. */
   private readonly sends = new Set<Promise<void>>();
-  /** The last pass left sends queued for want of a free slot. */
+  /** How many of those each tenant has. */
+  private readonly sendsByTenant = new Map<string, number>();
+  /** Sends finished since start: tells a pass whether a slot came free while it ran. */
+  private sendsDone = 0;
+  /** The last pass left sends queued for want of a free slot (its own, or its tenant's). */
   private sendsWaiting = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -106,10 +119,11 @@ export class Pump {
   private async pass(): Promise<boolean> {
     const external: Array<[StageName, QueuedMessage]> = [];
     this.sendsWaiting = false;
+    const doneBefore = this.sendsDone;
     const n = await this.writer.exclusive(() => this.runStages(new Map(), external));
     for (const [stage, msg] of external) this.sendDetached(stage, msg);
     // A send that finished during this pass kicked while it ran, which did nothing: look again for its slot.
-    return n > 0 || (this.sendsWaiting && this.sends.size < MAX_IN_FLIGHT_SENDS);
+    return n > 0 || (this.sendsWaiting && this.sendsDone !== doneBefore);
   }
 
   /** Events accepted by a group commit, carried through every stage inside that commit's transaction. */
@@ -137,17 +151,38 @@ export class Pump {
     for (const [i, stage] of STAGE_NAMES.entries()) {
       const route = (out: PipelineEvent[]) => this.route(out, i, inbox);
       const msgs = external ? this.queue.claim(stage, BATCH, Date.now()) : [];
-      for (const msg of msgs) {
-        if (!EXTERNAL.has(msg.type)) { await this.handle(stage, msg, route); handled++; continue; }
-        if (this.sends.size + external!.length >= MAX_IN_FLIGHT_SENDS) { this.sendsWaiting = true; continue; }
-        external!.push([stage, msg]);
-        this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000);
-        handled++;
+      for (const msg of msgs) { await this.handle(stage, msg, route); handled++; }
+      if (external && SENDS_TO.has(stage)) {
+        for (const msg of this.claimSends(stage)) {
+          external.push([stage, msg]);
+          this.queue.lease(msg.seq, Date.now() + STAGES[stage].timeoutSeconds * 1000);
+          handled++;
+        }
       }
       for (const event of inbox.get(stage) ?? []) await this.handleInMemory(stage, event, route);
       handled += inbox.get(stage)?.length ?? 0;
     }
     return handled;
+  }
+
+  /**
+   * The free send slots, shared out by tenant: each goes to the due send whose tenant has the fewest sends in
+   * flight, then to the one due longest (a retry counts from its retry time, so it does not jump ahead of a
+   * newer first attempt), never past MAX_SENDS_PER_TENANT for one tenant.
+   */
+  private claimSends(stage: StageName): WaitingSend[] {
+    const free = MAX_IN_FLIGHT_SENDS - this.sends.size;
+    if (free <= 0) {
+      this.sendsWaiting = this.queue.hasDueSends(stage, Date.now());
+      return [];
+    }
+    const waiting = this.queue.waitingSends(stage, MAX_SENDS_PER_TENANT, Date.now());
+    const level = (m: WaitingSend) => (this.sendsByTenant.get(m.tenant_id) ?? 0) + m.turn;
+    const eligible = waiting.filter((m) => level(m) <= MAX_SENDS_PER_TENANT);
+    eligible.sort((a, b) => level(a) - level(b) || a.visible_at - b.visible_at || a.seq - b.seq);
+    const taken = eligible.slice(0, free);
+    if (taken.length < waiting.length) this.sendsWaiting = true;
+    return taken;
   }
 
   private route(out: PipelineEvent[], from: number, inbox: Map<StageName, PipelineEvent[]>) {
@@ -173,7 +208,7 @@ export class Pump {
       this.timer.unref();
       return;
     }
-    const soonest = this.sendsWaiting && this.sends.size >= MAX_IN_FLIGHT_SENDS ? SATURATED_POLL_MS : 5;
+    const soonest = this.sendsWaiting ? SATURATED_POLL_MS : 5;
     this.timer = setTimeout(this.kick, Math.max(soonest, Math.min(t - Date.now(), 60_000)));
     this.timer.unref();
   }
@@ -211,10 +246,19 @@ export class Pump {
    * closed under it), the lease expires and the message is redelivered.
    */
   private sendDetached(stage: StageName, msg: QueuedMessage) {
+    const tenant = msg.tenant_id;
     const sent = this.send(stage, msg)
-      .catch((err) => this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id }).error({ err }, "could not record a send; redelivered when its lease expires"))
-      .finally(() => { this.sends.delete(sent); this.kick(); });
+      .catch((err) => this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: tenant }).error({ err }, "could not record a send; redelivered when its lease expires"))
+      .finally(() => {
+        this.sends.delete(sent);
+        const left = (this.sendsByTenant.get(tenant) ?? 1) - 1;
+        if (left > 0) this.sendsByTenant.set(tenant, left);
+        else this.sendsByTenant.delete(tenant);
+        this.sendsDone++;
+        this.kick();
+      });
     this.sends.add(sent);
+    this.sendsByTenant.set(tenant, (this.sendsByTenant.get(tenant) ?? 0) + 1);
   }
 
   private async send(stage: StageName, msg: QueuedMessage) {

@@ -3,6 +3,12 @@ import type { Db } from "./db";
 
 export interface QueuedMessage { seq: number; stage: StageName; event_id: string; tenant_id: string; type: string; body: string; attempts: number }
 
+/** The event whose handler talks to the network: claimed apart from the rest, fairly across tenants. */
+export const NETWORK_SEND = "notification.send";
+
+/** A send waiting for a slot; `turn` is its place among its tenant's sends that are due (1 = next). */
+export interface WaitingSend extends QueuedMessage { visible_at: number; turn: number }
+
 /**
  * The local stand-in for SQS + EventBridge: publishing an event inserts one row per stage the graph
  * routes it to. Rows are deleted in the same transaction that applies their effects, so a crash either
@@ -11,6 +17,8 @@ export interface QueuedMessage { seq: number; stage: StageName; event_id: string
 export class LocalQueue {
   private readonly insert;
   private readonly claimStmt;
+  private readonly claimSendsStmt;
+  private readonly sendDueStmt;
   private readonly leaseStmt;
   private readonly ackStmt;
   private readonly retryStmt;
@@ -23,7 +31,16 @@ export class LocalQueue {
   constructor(private readonly db: Db) {
     // OR IGNORE: an event re-published with the same id (a redelivered cause) is queued once.
     this.insert = db.prepare("INSERT OR IGNORE INTO queue (stage, event_id, tenant_id, type, body, visible_at) VALUES (?, ?, ?, ?, ?, ?)");
-    this.claimStmt = db.prepare("SELECT seq, stage, event_id, tenant_id, type, body, attempts FROM queue WHERE stage = ? AND visible_at <= ? ORDER BY seq LIMIT ?");
+    // The literal type is what lets SQLite use the partial index queue_sends (schema.sql).
+    this.claimStmt = db.prepare(`SELECT seq, stage, event_id, tenant_id, type, body, attempts FROM queue WHERE stage = ? AND visible_at <= ? AND type <> '${NETWORK_SEND}' ORDER BY seq LIMIT ?`);
+    // Each tenant's due sends in the order they became due (a retry at its retry time, not at its first
+    // seq), numbered per tenant; only the first `turns` of each are read in full.
+    this.claimSendsStmt = db.prepare(`WITH due AS (
+        SELECT seq, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY visible_at, seq) AS turn
+        FROM queue WHERE stage = ? AND type = '${NETWORK_SEND}' AND visible_at <= ?)
+      SELECT q.seq, q.stage, q.event_id, q.tenant_id, q.type, q.body, q.attempts, q.visible_at, due.turn
+      FROM due JOIN queue q ON q.seq = due.seq WHERE due.turn <= ?`);
+    this.sendDueStmt = db.prepare(`SELECT 1 FROM queue WHERE stage = ? AND type = '${NETWORK_SEND}' AND visible_at <= ? LIMIT 1`);
     this.leaseStmt = db.prepare("UPDATE queue SET visible_at = ? WHERE seq = ?");
     this.ackStmt = db.prepare("DELETE FROM queue WHERE seq = ?");
     this.retryStmt = db.prepare("UPDATE queue SET visible_at = ?, attempts = attempts + 1 WHERE seq = ?");
@@ -48,10 +65,17 @@ export class LocalQueue {
     if (attempts) this.db.prepare("UPDATE queue SET attempts = ? WHERE stage = ? AND event_id = ?").run(attempts, stage, e.id);
   }
 
-  /** Visible messages of a stage, oldest first. `attempts` counts the failed tries before this one. */
+  /** Visible messages of a stage other than network sends, oldest first. `attempts` counts the failed tries before this one. */
   claim(stage: StageName, limit: number, nowMs: number): QueuedMessage[] {
     return this.claimStmt.all(stage, nowMs, limit) as QueuedMessage[];
   }
+
+  /** Due network sends of a stage: at most the first `turns` of each tenant, in no particular order. */
+  waitingSends(stage: StageName, turns: number, nowMs: number): WaitingSend[] {
+    return this.claimSendsStmt.all(stage, nowMs, turns) as WaitingSend[];
+  }
+
+  hasDueSends(stage: StageName, nowMs: number): boolean { return this.sendDueStmt.get(stage, nowMs) !== undefined; }
 
   /** Hide a message worked on outside a transaction (a network send) until `untilMs`: a crash mid-send retries it then. */
   lease(seq: number, untilMs: number) { this.leaseStmt.run(untilMs, seq); }

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS queue (
   UNIQUE (stage, event_id)
 );
 CREATE INDEX IF NOT EXISTS queue_ready ON queue (stage, visible_at, seq);
+-- Network sends are shared out by tenant (pump.ts): this reads each tenant's due sends in order without
+-- touching the rows of the other stages' events, which it does not index.
+CREATE INDEX IF NOT EXISTS queue_sends ON queue (stage, tenant_id, visible_at, seq) WHERE type = 'notification.send';
 CREATE TABLE IF NOT EXISTS dead_letters (
   id TEXT PRIMARY KEY, stage TEXT NOT NULL, tenant_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
   reason TEXT NOT NULL, attempts INTEGER NOT NULL, failed_at TEXT NOT NULL

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeEvent, Poison, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
-import { IDLE_POLL_MS, Pump } from "../src/pump";
+import { makeEvent, Poison, RetryLater, type PipelineEvent, type StageHandler, type StageName } from "@ir/core";
+import { IDLE_POLL_MS, MAX_SENDS_PER_TENANT, Pump } from "../src/pump";
 import { openStore } from "../src/start";
 
 const TENANT = "t_sends";
-const send = (i: number) => makeEvent("notification.send", TENANT, `inc_${i}`, {
+const send = (i: number, tenant = TENANT) => makeEvent("notification.send", tenant, `inc_${i}`, {
   incident_id: `inc_${i}`, change: "opened", channel: { type: "webhook", url: "https://hooks.example.com/ir" }, payload: { i },
 }, "2031-01-01T00:00:00.000Z");
 
@@ -55,6 +55,65 @@ describe("pump: network sends", () => {
     expect(seen.sent).toHaveLength(40);
     expect(seen.peak).toBeLessThanOrEqual(16);
     expect(s.queue.depth()).toEqual({});
+    await pump.stop();
+    s.db.close();
+  });
+
+  it("shares the 16 slots out by tenant: many tenants' backlogs fill them, no tenant holds more than its share", async () => {
+    // prepare: eight tenants with ten sends each
+    const s = open();
+    const { handlers, seen } = slowReceiver(20);
+    const running = new Map<string, number>();
+    let peakPerTenant = 0;
+    const notify = handlers.notify;
+    handlers.notify = async (e, ports) => {
+      running.set(e.tenant_id, (running.get(e.tenant_id) ?? 0) + 1);
+      peakPerTenant = Math.max(peakPerTenant, running.get(e.tenant_id)!);
+      try { return await notify(e, ports); } finally { running.set(e.tenant_id, running.get(e.tenant_id)! - 1); }
+    };
+    const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, handlers);
+    await enqueue(s, Array.from({ length: 80 }, (_, i) => send(i, `t_${i % 8}`)));
+
+    // act
+    pump.kick();
+    await expect.poll(() => seen.finished, { timeout: 5000 }).toBe(80);
+    await pump.idle();
+
+    // assess
+    expect(new Set(seen.sent).size).toBe(80);
+    expect(seen.sent).toHaveLength(80);
+    expect(seen.peak).toBe(16);
+    expect(peakPerTenant).toBeLessThanOrEqual(MAX_SENDS_PER_TENANT);
+    expect(s.queue.depth()).toEqual({});
+    await pump.stop();
+    s.db.close();
+  });
+
+  it("starts another tenant's send at once while one tenant's receiver never answers", async () => {
+    // prepare: tenant A's receiver hangs (until released), then fails, as a send that times out does
+    const s = open();
+    let release!: () => void;
+    const hung = new Promise<void>((r) => { release = r; });
+    const none: StageHandler = async () => [];
+    const started: string[] = [];
+    const notify: StageHandler = async (e) => {
+      started.push(e.tenant_id);
+      if (e.tenant_id === "t_noisy") { await hung; throw new RetryLater("webhook unreachable (UND_ERR_CONNECT_TIMEOUT)", 0); }
+      return [];
+    };
+    const pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, { ingest: none, embed: none, match: none, enrich: none, notify });
+    await enqueue(s, Array.from({ length: 40 }, (_, i) => send(i, "t_noisy")));
+    pump.kick();
+    await expect.poll(() => started.length).toBeGreaterThan(0);
+
+    // act: the other tenant's page is queued behind all of them
+    await enqueue(s, [send(1000, "t_victim")]);
+    pump.kick();
+
+    // assess
+    await expect.poll(() => started.includes("t_victim"), { timeout: 1000 }).toBe(true);
+    expect(started.filter((t) => t === "t_noisy").length).toBeLessThanOrEqual(MAX_SENDS_PER_TENANT);
+    release();
     await pump.stop();
     s.db.close();
   });

@@ -1,7 +1,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from "@slack/webhook";
 import type { ChannelOf, Delivery } from "../receiver";
 import { SEND_TIMEOUT_MS, settle, unreachable } from "../delivery";
-import { guardTarget } from "../ssrf";
+import { fetchTarget, guardTarget } from "../ssrf";
 
 export const sendSlack = async ({ channel, payload, ports }: Delivery<ChannelOf<"slack">>): Promise<void> => {
   if (!ports.settings.allowPrivateTargets) await guardTarget("slack", channel.webhook_url, false);
@@ -10,7 +10,10 @@ export const sendSlack = async ({ channel, payload, ports }: Delivery<ChannelOf<
   const webhook = new IncomingWebhook(channel.webhook_url, {
     timeout: SEND_TIMEOUT_MS,
     fetch: async (url, init) => {
-      const res = await fetch(url, init);
+      // The client asks for redirect "error", which fails like a network error (retried for hours). As with
+      // the other receivers, a redirect is not followed (it could point inside) but answered: a 3xx is
+      // dead-lettered at once, naming it.
+      const res = await fetchTarget(ports.settings.allowPrivateTargets)(url, { ...init, redirect: "manual" });
       retryAfter = res.headers.get("retry-after");
       return res;
     },
