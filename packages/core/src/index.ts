@@ -13,4 +13,5 @@ export * from "./json-depth";
 export * from "./source-attributes";
 export * from "./aws-account-claims";
 export { stem } from "./stem";
+export { truncate } from "./text";
 export { setRecent, setBounded } from "./recent";

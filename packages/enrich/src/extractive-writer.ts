@@ -1,4 +1,4 @@
-import type { Recommendation, RecommendationInput, RecommendationWriter } from "@ir/core";
+import { truncate, type Recommendation, type RecommendationInput, type RecommendationWriter } from "@ir/core";
 
 const MAX_TEXT = 400;
 
@@ -19,4 +19,4 @@ export class ExtractiveWriter implements RecommendationWriter {
   }
 }
 
-const clip = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s);
+const clip = (s: string) => truncate(s, MAX_TEXT);

@@ -1,3 +1,4 @@
+import { truncate } from "@ir/core";
 /**
  * The parts of a markdown runbook that retrieval and recommendation care about: its title, the
  * section that describes what the alert looks like (symptoms), the rest, and a short solution.
@@ -85,7 +86,8 @@ const firstSentences = (text: string, max: number): string => {
     out = next;
   }
   if (out.length > 0) return out;
-  return `${text.slice(0, max - 1).replace(/\s+\S*$/, "")}…`;
+  // Cut at a word, never inside a surrogate pair (truncate), then the ellipsis again.
+  return `${truncate(text, max).slice(0, -1).replace(/\s+\S*$/, "")}…`;
 };
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Incident } from "@ir/core";
+import { truncate, type Incident } from "@ir/core";
 import { analyze } from "./analyze";
 import { TEMPLATE_MERGE } from "./decide";
 import { templateSimilarity } from "./template";
@@ -78,7 +78,6 @@ export function suggestRunbooks(incidents: ResolvedIncident[], exclude: Readonly
   return out.sort((a, b) => b.incident_ids.length - a.incident_ids.length || a.suggestion_id.localeCompare(b.suggestion_id));
 }
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 const code = (s: string) => (s.includes("`") ? s : `\`${s}\``);
 
@@ -86,8 +85,8 @@ function draft(members: ResolvedIncident[]): RunbookSuggestion {
   const first = members[0];
   const service = first.service;
   // The first alarm as it was written reads better than its masked template ("over <duration>").
-  const title = clip(`${service}: ${oneLine(first.error_message)}`, 120);
-  const symptoms = [...new Set(members.map((m) => clip(oneLine(m.error_message), 300)))].slice(0, MAX_SYMPTOMS);
+  const title = truncate(`${service}: ${oneLine(first.error_message)}`, 120);
+  const symptoms = [...new Set(members.map((m) => truncate(oneLine(m.error_message), 300)))].slice(0, MAX_SYMPTOMS);
   const fixes = members.slice(-MAX_RESOLUTIONS).reverse();
   const content = [
     `# ${title}`,
@@ -105,7 +104,7 @@ function draft(members: ResolvedIncident[]): RunbookSuggestion {
   ].join("\n");
   return {
     suggestion_id: `sug_${createHash("sha256").update(`${service}\n${first.incident_id}`).digest("hex").slice(0, 16)}`,
-    service, title, content, tags: [clip(service, 100), "suggested"],
+    service, title, content, tags: [truncate(service, 100), "suggested"],
     incident_ids: members.map((m) => m.incident_id),
   };
 }

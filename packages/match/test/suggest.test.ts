@@ -36,6 +36,15 @@ describe("suggestRunbooks", () => {
     expect(s.suggestion_id).toMatch(/^sug_[0-9a-f]{16}$/);
   });
 
+  it("cuts a long title between characters, never inside an emoji", () => {
+    const error = `${"x".repeat(118)}🔥 Elasticsearch cluster health is RED`;
+    const group = [1, 2, 3].map(() => resolved({ error_message: error, resolution: "restarted the data node and rerouted the shards" }));
+    const [s] = suggestRunbooks(group);
+    expect(s.title.length).toBeLessThanOrEqual(120);
+    expect(s.title).toMatch(/…$/);
+    expect(s.title).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
   it("keeps its id as the group grows, and is the same for the same input", () => {
     const group = [1, 2, 3].map(() => resolved({ resolution: "rerouted unassigned shards" }));
     const id = suggestRunbooks(group)[0].suggestion_id;

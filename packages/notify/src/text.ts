@@ -1,18 +1,7 @@
 /** Fitting free text (error messages, resolutions) into the fixed sizes receivers accept. */
 
-const ELLIPSIS = "…";
-
-/**
- * At most `max` UTF-16 units (what JSON limits and JS `length` count), ending in an ellipsis when cut,
- * never splitting a surrogate pair.
- */
-export const truncate = (text: string, max: number): string => {
-  if (text.length <= max) return text;
-  let cut = Math.max(0, max - ELLIPSIS.length);
-  const last = text.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
-  return text.slice(0, cut) + ELLIPSIS;
-};
+/** One helper for every clip in the codebase (enrich, notify): it never splits a surrogate pair. */
+export { truncate } from "@ir/core";
 
 /** Whitespace and line breaks collapsed: headlines and push notifications show one line. */
 export const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim();
