@@ -69,7 +69,7 @@ export const openApiDocument = () =>
       "/api/v1/ingest/alertmanager": { post: tenantOp("Alertmanager webhook (version 4)", { responses: { "202": ok("queued"), ...errors } }) },
       "/api/v1/ingest/cloudwatch": { post: tenantOp("CloudWatch alarm via EventBridge or SNS", { responses: { "202": ok("queued"), ...errors } }) },
       "/api/v1/notifications": {
-        put: tenantOp("set notification routing", { requestBody: body(NotificationSettings), responses: { "200": ok("saved, secrets masked"), ...errors } }),
+        put: tenantOp("set notification routing; a webhook channel without `secret` gets a signing secret, shown once in this answer", { requestBody: body(NotificationSettings), responses: { "200": ok("saved, secrets masked except the webhook signing secrets this call generated"), ...errors } }),
         get: tenantOp("notification routing, secrets masked", { responses: { "200": ok("settings"), ...errors } }),
       },
       "/api/v1/settings": {

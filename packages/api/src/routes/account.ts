@@ -1,6 +1,6 @@
 import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
 import { nextPeriodStart } from "@ir/ingest";
-import { maskNotificationSettings, validateTargets } from "@ir/notify";
+import { assignWebhookSecrets, maskNotificationSettings, revealIssued, validateTargets } from "@ir/notify";
 import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
@@ -36,16 +36,19 @@ export const accountRoutes = (r: Router, deps: Deps) => {
     return json(201, await mutate(deps, tenant.tenant_id, (ports) => rotateKey(ports, tenant.tenant_id, params.id, overlap_seconds, "api")));
   });
 
+  /** A webhook channel without `secret` gets a signing secret, shown once in this answer (see assignWebhookSecrets). */
   r.on("PUT", "/api/v1/notifications", async ({ req }) => {
     const tenant = await tenantOf(deps, req);
-    const settings = parseBody(req, NotificationSettings);
-    await validateTargets(settings, ports.settings.allowPrivateTargets);
-    await mutate(deps, tenant.tenant_id, async (ports) => {
+    const requested = parseBody(req, NotificationSettings);
+    await validateTargets(requested, ports.settings.allowPrivateTargets);
+    const signed = await mutate(deps, tenant.tenant_id, async (ports) => {
       const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
-      await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: settings } });
-      await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: settings.channels.map((c) => c.type) });
+      const signed = assignWebhookSecrets(requested, cur.settings.notifications);
+      await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: signed.settings } });
+      await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: requested.channels.map((c) => c.type) });
+      return signed;
     });
-    return json(200, maskNotificationSettings(settings));
+    return json(200, revealIssued(signed, maskNotificationSettings(signed.settings)));
   });
   r.on("GET", "/api/v1/notifications", async ({ req }) => json(200, maskNotificationSettings((await tenantOf(deps, req)).settings.notifications)));
 

@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 /**
  * Generic webhooks are signed so a receiver can tell them from forgeries and replays: HMAC-SHA256 over
- * "<timestamp>.<body>" with the tenant's secret (or the channel's own), the timestamp in its own header.
+ * "<timestamp>.<body>" with the channel's secret (given in the PUT, or generated and shown once by it; see
+ * secrets.ts), the timestamp in its own header.
  * A receiver recomputes it over the raw body it got and rejects stale timestamps.
  */
 
