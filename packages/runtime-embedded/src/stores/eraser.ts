@@ -33,19 +33,21 @@ export class SqliteEraser implements TenantEraser {
       return;
     }
     setTimeout(() => {
-      void this.hold().then((release) => { try { this.scrub(attempt + 1); } finally { release(); } });
+      // Closed meanwhile (a shutdown): SQLite checkpoints and deletes the WAL as its last connection closes.
+      if (!this.db.open) return;
+      void this.hold().then((release) => { try { if (this.db.open) this.scrub(attempt + 1); } finally { release(); } }, () => undefined);
     }, Math.min(60_000, 250 * 2 ** attempt)).unref();
   }
 
   private truncateWal(): boolean {
-    this.db.pragma(`busy_timeout = ${SCRUB_WAIT_MS}`);
     try {
+      this.db.pragma(`busy_timeout = ${SCRUB_WAIT_MS}`);
       const [r] = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number; log: number }>;
       return r.busy === 0 && r.log === 0;
     } catch {
       return false;
     } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      if (this.db.open) this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 }
