@@ -1,7 +1,7 @@
 import dns, { type LookupAddress, type LookupOptions } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP, type Socket } from "node:net";
-import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import type { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { Poison, RetryLater } from "@ir/core";
 import { DEFAULT_RETRY_MS } from "./delivery";
 
@@ -161,8 +161,8 @@ const privateHosts = new Set<string>();
  * Checks the peer of every connection made, whatever resolved it (a name, an IP literal, either family),
  * before a byte is sent: refused if private where `refusePrivate`, otherwise its host is remembered as private.
  */
-const checkingConnector = (refusePrivate: boolean): buildConnector.connector => {
-  const connect = buildConnector(refusePrivate ? { lookup: publicLookup } : {});
+const checkingConnector = (build: typeof buildConnector, refusePrivate: boolean): buildConnector.connector => {
+  const connect = build(refusePrivate ? { lookup: publicLookup } : {});
   return (opts, callback) => connect(opts, (err, socket) => {
     if (err) return callback(err, null);
     const peer = (socket as Socket).remoteAddress;
@@ -177,8 +177,16 @@ const checkingConnector = (refusePrivate: boolean): buildConnector.connector => 
   });
 };
 
-const publicOnly = new Agent({ connect: checkingConnector(true) });
-const anywhere = new Agent({ connect: checkingConnector(false) });
+/**
+ * undici is loaded on the first send, not at import: it is half a megabyte, and every function that imports
+ * @ir/notify (the HTTP API, retention) would pay for it at cold start without ever sending.
+ */
+let dispatchers: Promise<{ fetch: typeof undiciFetch; publicOnly: Agent; anywhere: Agent }> | undefined;
+const loadDispatchers = () => (dispatchers ??= import("undici").then(({ Agent, buildConnector, fetch }) => ({
+  fetch,
+  publicOnly: new Agent({ connect: checkingConnector(buildConnector, true) }),
+  anywhere: new Agent({ connect: checkingConnector(buildConnector, false) }),
+})));
 
 /**
  * fetch for a URL a tenant chose. Where private targets are refused, it connects only to public addresses,
@@ -187,7 +195,8 @@ const anywhere = new Agent({ connect: checkingConnector(false) });
  * otherwise read an internal service's answers in its dead letters.
  */
 export const fetchTarget = (allowPrivate: boolean) => async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
-  const res = (await undiciFetch(url, { ...(init as object), dispatcher: allowPrivate ? anywhere : publicOnly })) as unknown as Response;
+  const { fetch, publicOnly, anywhere } = await loadDispatchers();
+  const res = (await fetch(url, { ...(init as object), dispatcher: allowPrivate ? anywhere : publicOnly })) as unknown as Response;
   if (res.ok || !privateHosts.has(hostKey(new URL(url).hostname))) return res;
   await res.body?.cancel().catch(() => undefined);
   return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
