@@ -20,6 +20,21 @@ function leftovers(dataDir: string, tenantId: string): Record<string, number> {
   }
 }
 
+/** A promise and the function that settles it: one step of a race the test puts in order. */
+const signal = () => {
+  let fire!: () => void;
+  const fired = new Promise<void>((r) => { fire = r; });
+  return { fire, fired };
+};
+
+/** Holds the tenant's erase inside its transaction until `gate` fires, signalling `inErase` once there. */
+const holdErase = (eraser: { erase: (id: string) => Promise<void> }) => {
+  const erase = eraser.erase;
+  const inErase = signal(), gate = signal();
+  eraser.erase = async (id) => { inErase.fire(); await gate.fired; return erase(id); };
+  return { inErase: inErase.fired, letEraseGo: gate.fire, restore: () => Object.assign(eraser, { erase }) };
+};
+
 const resolvedAlert = {
   version: "4", status: "resolved", receiver: "ir", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://am",
   alerts: [{ status: "resolved", labels: { alertname: "DiskFull", service: "db" }, annotations: { summary: "disk full" }, startsAt: "2031-01-01T00:00:00Z", endsAt: "2031-01-01T00:05:00Z", generatorURL: "", fingerprint: "race-fp" }],
@@ -40,12 +55,9 @@ describe("a request authenticated just before its tenant's erase, written just a
     // The erase waits inside its transaction until the late request has authenticated and queued its write,
     // which then can only be committed after the erase.
     const { eraser, alarms, bus } = srv.ports;
-    const [erase, accept, publish] = [eraser.erase, alarms.accept, bus.publish];
-    let erasing!: () => void, letEraseGo!: () => void, writing!: () => void;
-    const inErase = new Promise<void>((r) => { erasing = r; });
-    const gate = new Promise<void>((r) => { letEraseGo = r; });
-    const atWrite = new Promise<void>((r) => { writing = r; });
-    eraser.erase = async (id) => { erasing(); await gate; return erase(id); };
+    const [accept, publish] = [alarms.accept, bus.publish];
+    const { inErase, letEraseGo, restore } = holdErase(eraser);
+    const { fire: writing, fired: atWrite } = signal();
     alarms.accept = (...args) => { writing(); return accept.apply(alarms, args); };
     bus.publish = (...args) => { writing(); return publish.apply(bus, args); };
     try {
@@ -59,7 +71,7 @@ describe("a request authenticated just before its tenant's erase, written just a
       const res = await late;
       expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 401, code: "unauthorized" });
     } finally {
-      Object.assign(eraser, { erase });
+      restore();
       Object.assign(alarms, { accept });
       Object.assign(bus, { publish });
     }
@@ -84,13 +96,10 @@ describe("a tenant's API change authenticated just before its erase, run just af
     const opened = await t.client.report("disk full on host 1", "db", {}, "?wait=5");
     expect(opened.body.status).toBe("new");
     const { eraser, tenants } = srv.ports;
-    const [erase, get] = [eraser.erase, tenants.get];
-    let erasing!: () => void, letEraseGo!: () => void, authenticated!: () => void;
-    const inErase = new Promise<void>((r) => { erasing = r; });
-    const gate = new Promise<void>((r) => { letEraseGo = r; });
-    const asked = new Promise<void>((r) => { authenticated = r; });
+    const get = tenants.get;
     // The erase holds the store until the late request has authenticated (read its tenant) and queued behind it.
-    eraser.erase = async (id) => { erasing(); await gate; return erase(id); };
+    const { inErase, letEraseGo, restore } = holdErase(eraser);
+    const { fire: authenticated, fired: asked } = signal();
     try {
       const erased = t.client.req("DELETE", "/api/v1/tenant");
       await inErase;
@@ -103,7 +112,7 @@ describe("a tenant's API change authenticated just before its erase, run just af
       const res = await late;
       expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 401, code: "unauthorized" });
     } finally {
-      Object.assign(eraser, { erase });
+      restore();
       Object.assign(tenants, { get });
     }
     await srv.pump.idle();

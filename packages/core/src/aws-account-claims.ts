@@ -11,9 +11,12 @@ import type { AwsAccountClaim, TenantSettings } from "./schemas";
  */
 
 export const VERIFICATION_PREFIX = "ir-verify-";
+const CODE_BYTES = 12;
 /** 96 random bits, hex: fits an alarm name, survives any quoting. */
-export const newVerificationCode = (): string => randomBytes(12).toString("hex");
+export const newVerificationCode = (): string => randomBytes(CODE_BYTES).toString("hex");
 export const verificationAlarmName = (code: string) => `${VERIFICATION_PREFIX}${code}`;
+/** Exactly a verification alarm's name, as verificationAlarmName makes it. */
+const VERIFICATION_NAME = new RegExp(`^${VERIFICATION_PREFIX}([0-9a-f]{${CODE_BYTES * 2}})$`);
 
 /**
  * The verification code an alarm named exactly `ir-verify-<code>` carries. Exactly: AWS names some alarms
@@ -21,7 +24,7 @@ export const verificationAlarmName = (code: string) => `${VERIFICATION_PREFIX}${
  * a name or description could be planted by anyone allowed to name a resource in the account.
  */
 export function verificationCodeOf(alarmName: string | null | undefined): string | null {
-  return /^ir-verify-([0-9a-f]{24})$/.exec(alarmName ?? "")?.[1] ?? null;
+  return VERIFICATION_NAME.exec(alarmName ?? "")?.[1] ?? null;
 }
 
 /**
