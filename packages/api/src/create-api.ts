@@ -3,7 +3,6 @@ import { pollForOutcome, type ApiOptions, type Deps } from "./deps";
 import { toResponse } from "./errors";
 import { json, Router } from "./router";
 import type { ApiHandler } from "./types";
-import { openApiDocument } from "./openapi";
 import { IngestRateLimiter } from "./rate-limit";
 import { tenantRoutes } from "./routes/tenants";
 import { incidentRoutes } from "./routes/incidents";
@@ -31,7 +30,8 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
   const router = new Router();
   router.on("GET", "/healthz", async () => json(200, { status: "ok" }));
   let doc: string | undefined;
-  router.on("GET", "/openapi.json", async () => ({ status: 200, headers: { "content-type": "application/json" }, body: (doc ??= JSON.stringify(openApiDocument())) }));
+  // Loaded on first request: the generator (zod-openapi, zod's JSON Schema code) is a sixth of a Lambda cold import.
+  router.on("GET", "/openapi.json", async () => ({ status: 200, headers: { "content-type": "application/json" }, body: (doc ??= JSON.stringify((await import("./openapi")).openApiDocument())) }));
   router.on("GET", "/dashboard", async () =>
     deps.dashboardHtml ? { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: deps.dashboardHtml() } : json(404, { error: { code: "not_found", message: "dashboard not built" } }));
   for (const register of [tenantRoutes, incidentRoutes, suggestionRoutes, runbookRoutes, ingestRoutes, accountRoutes, analyticsRoutes, settingsRoutes]) register(router, deps);
