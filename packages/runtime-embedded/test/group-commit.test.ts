@@ -57,6 +57,20 @@ describe("group commit: accepted alarms are decided in the transaction that acce
     db.close();
   });
 
+  it("splits a large cohort: the first half is answered before the second is decided, so one can be on the wire while the other is decided", async () => {
+    const seen: string[] = [];
+    const { ports, pump, db } = store(seen);
+    // What each accept had seen decided when it returned.
+    const decidedWhenAnswered: number[] = [];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => ports.alarms.accept(alarm(i), undefined).then(() => decidedWhenAnswered.push(seen.length))));
+    // 40 waiting: half go first (20), then at least GROUP_SPLIT_ABOVE of the 20 left (16), then the rest (4).
+    expect(decidedWhenAnswered).toEqual([...Array(20).fill(20), ...Array(16).fill(36), ...Array(4).fill(40)]);
+    expect(seen).toHaveLength(40);
+    expect((await ports.usage.get(TENANT, "p")).decided).toBe(40);
+    pump.stop();
+    db.close();
+  });
+
   it("when one alarm of a batch fails, redoes the batch with savepoints: the others count once, the failed one waits in the queue", async () => {
     const seen: string[] = [];
     const { ports, queue, pump, db } = store(seen);
