@@ -1,4 +1,4 @@
-import { Unauthorized, type AlarmState, type Ports } from "@ir/core";
+import { Unauthorized, type AlarmState, type Ports, type Tenant } from "@ir/core";
 import type { IngestRateLimiter } from "./rate-limit";
 
 export interface ApiOptions {
@@ -29,10 +29,12 @@ export const pollForOutcome = (ports: Ports) => async (tenantId: string, alarmId
 
 /**
  * A tenant's mutation, with exclusive use of the store: refused like an unknown key if the tenant was erased
- * after its request authenticated, so the write cannot bring an erased tenant's data back.
+ * after its request authenticated, so the write cannot bring an erased tenant's data back. `fn` gets the
+ * tenant as it is now, read inside the exclusive section.
  */
-export const mutate = <T>(deps: Deps, tenantId: string, fn: (ports: Ports) => Promise<T>): Promise<T> =>
+export const mutate = <T>(deps: Deps, tenantId: string, fn: (ports: Ports, tenant: Tenant) => Promise<T>): Promise<T> =>
   deps.exclusive(async (ports) => {
-    if (!(await ports.tenants.get(tenantId))) throw new Unauthorized();
-    return fn(ports);
+    const tenant = await ports.tenants.get(tenantId);
+    if (!tenant) throw new Unauthorized();
+    return fn(ports, tenant);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AwsAccountClaim, TenantSettings } from "./schemas";
+import type { AwsAccountClaim, Tenant, TenantSettings } from "./schemas";
 
 /**
  * Who owns an AWS account's forwarded CloudWatch alarms. Those alarms carry no key: EventBridge stamps the
@@ -10,10 +10,10 @@ import type { AwsAccountClaim, TenantSettings } from "./schemas";
  * the first to verify owns it and the others' pending claims are dropped.
  */
 
-export const VERIFICATION_PREFIX = "ir-verify-";
+const VERIFICATION_PREFIX = "ir-verify-";
 const CODE_BYTES = 12;
 /** 96 random bits, hex: fits an alarm name, survives any quoting. */
-export const newVerificationCode = (): string => randomBytes(CODE_BYTES).toString("hex");
+const newVerificationCode = (): string => randomBytes(CODE_BYTES).toString("hex");
 export const verificationAlarmName = (code: string) => `${VERIFICATION_PREFIX}${code}`;
 /** Exactly a verification alarm's name, as verificationAlarmName makes it. */
 const VERIFICATION_NAME = new RegExp(`^${VERIFICATION_PREFIX}([0-9a-f]{${CODE_BYTES * 2}})$`);
@@ -39,6 +39,10 @@ export function awsAccountClaimsOf(settings: Pick<TenantSettings, "aws_account_i
 /** Settings holding exactly these claims (`aws_account_ids` is always their accounts). */
 export const withAwsAccountClaims = <S extends TenantSettings>(settings: S, claims: AwsAccountClaim[]): S =>
   ({ ...settings, aws_account_ids: claims.map((c) => c.account_id), aws_account_claims: claims });
+
+/** The tenant with exactly these claims in its settings (what the stores write). */
+export const tenantWithAwsAccountClaims = (tenant: Tenant, claims: AwsAccountClaim[]): Tenant =>
+  ({ ...tenant, settings: withAwsAccountClaims(tenant.settings, claims) });
 
 /**
  * The claims once a tenant asks for exactly `requested`: an account it already claims keeps its claim (a

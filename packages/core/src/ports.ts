@@ -1,5 +1,6 @@
 import type { EventType, PipelineEvent } from "./events";
 import type { Clock, NewId } from "./ids";
+import { withinRetryWindow, type StageSpec } from "./graph";
 import type { Alarm, ApiKey, AuditEvent, Incident, IncidentStatus, Outcome, Recommendation, RecommendedRunbook, PastResolution, Runbook, Tenant } from "./schemas";
 
 /**
@@ -188,3 +189,9 @@ export class Poison extends Error {
   /** `tenantId`: whose message it was, when the event does not say (a raw message, known once its key is read). */
   constructor(message: string, readonly tenantId?: string) { super(message); this.name = "Poison"; }
 }
+/**
+ * Whether a message that failed its `attempts`-th run with `err` is done for (dead-lettered): Poison at once;
+ * RetryLater once out of attempts and past the stage's retry window; anything else once out of attempts.
+ */
+export const retriesExhausted = (spec: StageSpec, err: unknown, attempts: number, eventAt: string, nowMs: number): boolean =>
+  err instanceof Poison || (attempts >= spec.maxAttempts && !(err instanceof RetryLater && withinRetryWindow(spec, eventAt, nowMs)));

@@ -1,7 +1,7 @@
 export { matchStage } from "./stage";
 export { resolveIncident, type Resolution } from "./resolve";
 export { runbookCatalog, invalidateCatalog, runbookText } from "./catalog";
-export { recordResolution, loadStats, RunbookLearning, STATS_PERIOD, type RunbookStats } from "./learning";
+export { recordResolution, loadStats } from "./learning";
 export { appendHistory } from "./history";
 export { seedGlobalRunbooks, loadGlobalRunbooks, loadRunbookDir, parseRunbookMarkdown, type ParsedRunbook } from "./global-runbooks";
 export { readDailyStats, mergeStats, emptyStats, medianSeconds, type DailyStats, type RunbookCounts } from "./daily-stats";

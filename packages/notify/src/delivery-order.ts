@@ -1,4 +1,4 @@
-import { Poison, RetryLater, STAGES, withinRetryWindow, type PipelineEvent, type Ports, type StageSpec } from "@ir/core";
+import { RetryLater, retriesExhausted, STAGES, withinRetryWindow, type PipelineEvent, type Ports, type StageSpec } from "@ir/core";
 import type { NotifyState, PendingPage } from "./policy";
 import type { Sequenced } from "./receiver";
 import { stateKey } from "./route";
@@ -15,7 +15,7 @@ import { stateKey } from "./route";
  */
 
 /** How soon a waiting resolve looks again; the runtime's backoff by attempt comes on top of it. */
-export const ORDER_WAIT_MS = 2_000;
+const ORDER_WAIT_MS = 2_000;
 
 const spec: StageSpec = STAGES.notify;
 /** Past its stage's retry window a trigger's next failure is its last: nothing waits for it longer than that. */
@@ -46,10 +46,8 @@ export const recordOutcome = async (event: PipelineEvent, seq: Sequenced, ports:
     const page = pages.find((p) => p.id === event.id);
     if (!page) return undefined;
     const failures = page.failures + 1;
-    // The runtimes' rule (pump.ts failed(), sqs-batch.ts): Poison at once; RetryLater once out of attempts and
-    // past the retry window; anything else once out of attempts.
-    const dead = err instanceof Poison
-      || (failures >= spec.maxAttempts && !(err instanceof RetryLater && withinRetryWindow(spec, event.at, nowMs)));
+    // The runtimes' rule: a send the runtime has dead-lettered has no resolve waiting on it.
+    const dead = retriesExhausted(spec, err, failures, event.at, nowMs);
     const rest = pages.filter((p) => p !== page);
     return { ...state, pages: err === null || dead ? rest : [...rest, { ...page, failures }] };
   });

@@ -36,7 +36,8 @@ export const routeChange = async (event: PipelineEvent, data: IncidentChanged, p
   const { channels, min_severity } = tenant.settings.notifications;
   const rules = { ...DEFAULT_RULES, minSeverity: min_severity ?? DEFAULT_RULES.minSeverity };
   const key = stateKey(incident.incident_id);
-  const fresh = (await ports.kv.get<NotifyState>(tenantId, key)) === null ? await inherited(ports, tenantId, incident) : null;
+  // Only a regression starts from something other than the initial state; the update below reads the state anyway.
+  const fresh = incident.regression_of && (await ports.kv.get<NotifyState>(tenantId, key)) === null ? await inherited(ports, tenantId, incident) : null;
 
   // Decided inside an atomic update: records of one batch run concurrently on AWS, and a decision made on a
   // state another routing has changed meanwhile would erase that one's announcement (and so its resolve).

@@ -1,3 +1,5 @@
+import type { DynamoTable } from "./dynamo-table";
+
 /**
  * The single DynamoDB table, spelled once. Everything a tenant owns lives in partition `tenant#<id>` so a
  * GDPR erase is one partition walk; the few items looked up by something other than the tenant (an API key
@@ -67,3 +69,9 @@ export const isExpired = (item: Record<string, unknown> | undefined, now: number
 
 export const isConditionFailed = (err: unknown): boolean =>
   err instanceof Error && (err.name === "ConditionalCheckFailedException" || err.name === "TransactionCanceledException");
+
+/** Frees the account's lookup only if this tenant holds it: a release never frees an account another tenant verified. */
+export const releaseAwsAccountLookup = (table: DynamoTable, accountId: string, tenantId: string): Promise<void> =>
+  table.delete({ pk: pk.awsAccount(accountId), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenantId } }).then(() => undefined, (err) => {
+    if (!isConditionFailed(err)) throw err;
+  });

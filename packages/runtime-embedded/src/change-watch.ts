@@ -1,7 +1,7 @@
 import type { Db, Tx } from "./db";
 
 /** How often the server looks for commits by other connections: a key revoked by `ir keys revoke` stops working within this. */
-export const WATCH_EVERY_MS = 250;
+const WATCH_EVERY_MS = 250;
 
 /**
  * Notices commits by other connections to the store (an `ir` command run while the server is up), whose
@@ -40,10 +40,9 @@ export class ChangeWatch {
     return true;
   }
 
-  start(everyMs = WATCH_EVERY_MS): this {
+  start() {
     this.stop();
-    this.timer = setInterval(this.tick, everyMs).unref();
-    return this;
+    this.timer = setInterval(this.tick, WATCH_EVERY_MS).unref();
   }
 
   /** Before the store closes: a look after it would throw. */

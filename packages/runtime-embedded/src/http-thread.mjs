@@ -70,7 +70,7 @@ parentPort.on("message", (m) => {
       if (!w) continue;
       waiting.delete(r.id);
       // While closing, each answer also ends its connection, so the server closes once the last one is out.
-      w.res.writeHead(r.status, closing ? { ...r.headers, "x-request-id": w.requestId, connection: "close" } : { ...r.headers, "x-request-id": w.requestId }).end(r.body);
+      w.res.writeHead(r.status, { ...r.headers, "x-request-id": w.requestId, ...(closing && { connection: "close" }) }).end(r.body);
     }
   } else if (m.type === "close") {
     // Stop taking requests and answer the ones in flight (their alarms may already be committed); a request

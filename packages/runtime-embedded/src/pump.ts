@@ -1,4 +1,4 @@
-import { parseEvent, Poison, RetryLater, routesFor, STAGE_NAMES, STAGES, withinRetryWindow, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
+import { parseEvent, Poison, RetryLater, retriesExhausted, routesFor, STAGE_NAMES, STAGES, type StageSpec, type PipelineEvent, type Ports, type StageHandler, type StageName } from "@ir/core";
 import { failsTheUnit } from "./db";
 import { NETWORK_SEND, type LocalQueue, type QueuedMessage, type WaitingSend } from "./queue";
 import type { Writer } from "./writer";
@@ -275,10 +275,9 @@ export class Pump {
   private failed(stage: StageName, msg: QueuedMessage, err: unknown) {
     const spec: StageSpec = STAGES[stage];
     const attempt = msg.attempts + 1;
-    const stillWaiting = err instanceof RetryLater && withinRetryWindow(spec, eventTime(msg), Date.now());
     const log = this.ports.log.child({ stage, event_id: msg.event_id, tenant_id: msg.tenant_id, attempt });
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    if (err instanceof Poison || (attempt >= spec.maxAttempts && !stillWaiting) || err instanceof SyntaxError || isZodError(err)) {
+    if (retriesExhausted(spec, err, attempt, eventTime(msg), Date.now()) || err instanceof SyntaxError || isZodError(err)) {
       log.warn({ reason }, "dead-lettered");
       this.queue.deadLetter(msg, reason, new Date().toISOString());
       return;

@@ -3,10 +3,11 @@ import { failsTheUnit, RedoCarefully, type Tx } from "./db";
 import type { LocalQueue } from "./queue";
 
 /**
- * A group commit takes every write waiting, up to this many, or half of them beyond it. Whole, the requests of
- * a closed-loop load fall into one cohort: this thread decides all of them while the HTTP thread waits, then
- * waits while the HTTP thread answers them and reads the next ones (traced at 32 clients: idle 40% of the
- * time). In two halves, one is decided while the other is on the wire. Below 16 a commit's fixed costs show.
+ * A group commit takes every write waiting, up to this many; beyond it, this many or half of those waiting,
+ * whichever is more. Whole, the requests of a closed-loop load fall into one cohort: this thread decides all
+ * of them while the HTTP thread waits, then waits while the HTTP thread answers them and reads the next ones
+ * (traced at 32 clients: idle 40% of the time). Split, one part is decided while the other is on the wire.
+ * Below 16 a commit's fixed costs show.
  */
 export const GROUP_SPLIT_ABOVE = 16;
 
@@ -77,8 +78,7 @@ export class Writer {
   }
 
   private flush() {
-    const n = this.pending.length;
-    const batch = this.pending.splice(0, Math.max(GROUP_SPLIT_ABOVE, Math.ceil(n / 2)));
+    const batch = this.pending.splice(0, Math.max(GROUP_SPLIT_ABOVE, Math.ceil(this.pending.length / 2)));
     // First without a savepoint per write and per stage run; if anything fails, the whole batch is redone with them.
     this.commit(batch, true)
       .catch((err) => (err instanceof RedoCarefully ? this.commit(batch, false) : Promise.reject(err)))

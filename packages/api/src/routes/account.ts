@@ -41,8 +41,7 @@ export const accountRoutes = (r: Router, deps: Deps) => {
     const tenant = await tenantOf(deps, req);
     const requested = parseBody(req, NotificationSettings);
     await validateTargets(requested, ports.settings.allowPrivateTargets);
-    const signed = await mutate(deps, tenant.tenant_id, async (ports) => {
-      const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
+    const signed = await mutate(deps, tenant.tenant_id, async (ports, cur) => {
       const signed = assignWebhookSecrets(requested, cur.settings.notifications);
       await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: signed.settings } });
       await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: requested.channels.map((c) => c.type) });

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { AlarmReport, BadRequest, IncidentStatus, NotFound, type Tenant } from "@ir/core";
+import { AlarmReport, BadRequest, hashKey, IncidentStatus, NotFound, type Tenant } from "@ir/core";
 import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
 import { resolveIncident, appendHistory } from "@ir/match";
 import * as z from "zod";
@@ -23,7 +22,7 @@ const CommentBody = z.object({ user: z.string().trim().min(1).max(200), comment:
  * have failed after the incident was written) is the same resolution, completed and answered with the same event.
  */
 const resolutionCause = (incidentId: string, b: z.infer<typeof ResolveBody>) =>
-  `res_${createHash("sha256").update(JSON.stringify([incidentId, b.resolution, b.resolved_by, b.runbook_id ?? null])).digest("hex").slice(0, 24)}`;
+  `res_${hashKey(JSON.stringify([incidentId, b.resolution, b.resolved_by, b.runbook_id ?? null])).slice(0, 24)}`;
 
 export const waitSeconds = (q: URLSearchParams) => intParam(q, "wait", 0, 0, MAX_WAIT_S);
 

@@ -17,7 +17,7 @@ export const SettingsPatch = z.object({
   aws_account_ids: z.array(AwsAccountId).max(100).optional(),
 }).strict();
 
-export const AwsAccountClaimView = z.object({
+const AwsAccountClaimView = z.object({
   account_id: z.string(),
   status: z.enum(["pending", "verified"]),
   /** While pending: the code to prove ownership with, and the alarm name that carries it. Null once verified. */
@@ -58,8 +58,7 @@ export const settingsRoutes = (r: Router, deps: Deps) => {
     const tenant = await tenantOf(deps, req);
     const body = parseBody(req, SettingsPatch);
     const { aws_account_ids: accounts, ...patch } = body;
-    const next = await mutate(deps, tenant.tenant_id, async (ports) => {
-      const cur = (await ports.tenants.get(tenant.tenant_id)) ?? tenant;
+    const next = await mutate(deps, tenant.tenant_id, async (ports, cur) => {
       let settings = { ...cur.settings, ...patch };
       if (accounts) {
         const claims = claimAwsAccounts(awsAccountClaimsOf(cur.settings), accounts, ports.clock.now().toISOString());

@@ -1,7 +1,7 @@
 import { awsAccountClaimsOf, tenantNamespace, type Tenant, type TenantEraser, type VectorIndex } from "@ir/core";
 import type { DynamoTable, Key } from "../dynamo-table";
 import { s3Keys, type S3Documents } from "../s3-documents";
-import { isConditionFailed, pk, sk } from "../table";
+import { pk, releaseAwsAccountLookup, sk } from "../table";
 import type { SqsDeadLetters } from "./dead-letters";
 import type { TenantRegistry } from "./tenant-registry";
 
@@ -38,11 +38,7 @@ export class AwsTenantEraser implements TenantEraser {
       ...accounts.map((a) => ({ pk: pk.awsAccount(a), sk: sk.awsAccountClaim(tenantId) })),
     ]);
     // An account's owner only if it is this tenant: a claim still pending must not free another tenant's account.
-    for (const a of accounts) {
-      await this.table.delete({ pk: pk.awsAccount(a), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenantId } }).catch((err) => {
-        if (!isConditionFailed(err)) throw err;
-      });
-    }
+    for (const a of accounts) await releaseAwsAccountLookup(this.table, a, tenantId);
     await this.table.batchDelete(partition.filter((i) => isIdentity(i.sk as string)) as unknown as Key[]);
     await this.registry.remove(tenantId);
   }

@@ -1,14 +1,12 @@
-import { awsAccountClaimsOf, Conflict, Unauthorized, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type AwsAccountClaim, type Tenant, type TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, Unauthorized, dropPending, keepClaimProgress, markVerified, tenantWithAwsAccountClaims as withClaims, type ApiKey, type AwsAccountClaim, type Tenant, type TenantStore } from "@ir/core";
 import type { DynamoTable } from "../dynamo-table";
-import { isConditionFailed, pk, sk } from "../table";
+import { isConditionFailed, pk, releaseAwsAccountLookup, sk } from "../table";
 import type { TenantRegistry } from "./tenant-registry";
 
 /** Writes a last_used_at at most this often per key and container: one write per request would cost more than the request. */
 const TOUCH_EVERY_MS = 60_000;
 /** A tenant document written conditionally on what was read: this many tries before the caller hears of the contention. */
 const REWRITE_ATTEMPTS = 5;
-
-const withClaims = (tenant: Tenant, claims: AwsAccountClaim[]): Tenant => ({ ...tenant, settings: withAwsAccountClaims(tenant.settings, claims) });
 
 /**
  * Tenants and API keys. A key is stored twice: in the tenant's partition (for listing and erase) and under
@@ -86,7 +84,7 @@ export class DynamoTenantStore implements TenantStore {
     });
     if (result === "refused") {
       // Withdrawn while this ran: the account is nobody's again.
-      await this.releaseLookup(accountId, tenantId);
+      await releaseAwsAccountLookup(this.table, accountId, tenantId);
       return result;
     }
     for (const item of await this.table.queryAll(pk.awsAccount(accountId), sk.awsAccountClaimPrefix)) {
@@ -201,17 +199,10 @@ export class DynamoTenantStore implements TenantStore {
     const kept = new Map(now.map((c) => [c.account_id, c]));
     for (const c of before) {
       const cur = kept.get(c.account_id);
-      if (c.status === "verified" && cur?.status !== "verified") await this.releaseLookup(c.account_id, id);
+      if (c.status === "verified" && cur?.status !== "verified") await releaseAwsAccountLookup(this.table, c.account_id, id);
       if (c.status === "pending" && (!cur || cur.verification_code !== c.verification_code)) {
         await this.table.delete({ pk: pk.awsAccount(c.account_id), sk: sk.awsAccountClaim(id) });
       }
     }
-  }
-
-  /** Only the tenant's own: a release never frees an account another tenant verified. */
-  private async releaseLookup(accountId: string, tenantId: string) {
-    await this.table.delete({ pk: pk.awsAccount(accountId), sk: sk.lookup }, { expression: "tenant_id = :t", values: { ":t": tenantId } }).catch((err) => {
-      if (!isConditionFailed(err)) throw err;
-    });
   }
 }

@@ -1,4 +1,4 @@
-import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, withAwsAccountClaims, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, tenantWithAwsAccountClaims as withClaims, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
 import type { Db } from "../db";
 
 const KEY_CACHE_MAX = 10_000;
@@ -62,16 +62,20 @@ export class SqliteTenants implements TenantStore {
     const stored = await this.get(tenant.tenant_id);
     // Only verification moves a claim on (verifyAwsAccount): a settings write keeps what the store holds.
     const claims = stored ? keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings)) : awsAccountClaimsOf(tenant.settings);
-    this.write({ ...tenant, settings: withAwsAccountClaims(tenant.settings, claims) });
+    this.write(withClaims(tenant, claims));
   }
   private write(tenant: Tenant) {
     this.db.prepare("UPDATE tenants SET doc = ? WHERE tenant_id = ?").run(JSON.stringify(tenant), tenant.tenant_id);
     this.cache.delete(tenant.tenant_id);
     this.syncAccounts(tenant);
   }
+  /** The tenant whose claim on the account is verified. */
+  private ownerOf(accountId: string): string | undefined {
+    return (this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?").get(accountId) as { tenant_id: string } | undefined)?.tenant_id;
+  }
   async findByAwsAccount(accountId: string) {
-    const row = this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?").get(accountId) as { tenant_id: string } | undefined;
-    return row ? this.get(row.tenant_id) : null;
+    const owner = this.ownerOf(accountId);
+    return owner === undefined ? null : this.get(owner);
   }
   async pendingAwsAccountClaims(accountId: string) {
     return this.db.prepare("SELECT tenant_id, verification_code FROM aws_account_claims WHERE account_id = ? ORDER BY tenant_id").all(accountId) as Array<{ tenant_id: string; verification_code: string }>;
@@ -80,14 +84,14 @@ export class SqliteTenants implements TenantStore {
   async verifyAwsAccount(accountId: string, tenantId: string, at: string) {
     const tenant = await this.get(tenantId);
     const claim = tenant && awsAccountClaimsOf(tenant.settings).find((c) => c.account_id === accountId);
-    const owner = (await this.findByAwsAccount(accountId))?.tenant_id;
+    const owner = this.ownerOf(accountId);
     if (!tenant || !claim || (owner !== undefined && owner !== tenantId)) return "refused" as const;
     for (const { tenant_id } of await this.pendingAwsAccountClaims(accountId)) {
       const other = tenant_id === tenantId ? null : await this.get(tenant_id);
-      if (other) this.write({ ...other, settings: withAwsAccountClaims(other.settings, dropPending(awsAccountClaimsOf(other.settings), accountId)) });
+      if (other) this.write(withClaims(other, dropPending(awsAccountClaimsOf(other.settings), accountId)));
     }
     if (claim.status === "verified") return "already" as const;
-    this.write({ ...tenant, settings: withAwsAccountClaims(tenant.settings, markVerified(awsAccountClaimsOf(tenant.settings), accountId, at)) });
+    this.write(withClaims(tenant, markVerified(awsAccountClaimsOf(tenant.settings), accountId, at)));
     return "verified" as const;
   }
   async putKey(key: ApiKey) {
@@ -126,11 +130,10 @@ export class SqliteTenants implements TenantStore {
   private syncAccounts(tenant: Tenant) {
     this.db.prepare("DELETE FROM tenant_accounts WHERE tenant_id = ?").run(tenant.tenant_id);
     this.db.prepare("DELETE FROM aws_account_claims WHERE tenant_id = ?").run(tenant.tenant_id);
-    const owner = this.db.prepare("SELECT tenant_id FROM tenant_accounts WHERE account_id = ?");
     const own = this.db.prepare("INSERT INTO tenant_accounts (account_id, tenant_id) VALUES (?, ?)");
     const wait = this.db.prepare("INSERT INTO aws_account_claims (account_id, tenant_id, verification_code) VALUES (?, ?, ?)");
     for (const c of awsAccountClaimsOf(tenant.settings)) {
-      if (owner.get(c.account_id) !== undefined) throw new Conflict(`AWS account ${c.account_id} is verified by another tenant`);
+      if (this.ownerOf(c.account_id) !== undefined) throw new Conflict(`AWS account ${c.account_id} is verified by another tenant`);
       if (c.status === "verified") own.run(c.account_id, tenant.tenant_id);
       else if (c.verification_code) wait.run(c.account_id, tenant.tenant_id, c.verification_code);
     }
