@@ -64,8 +64,10 @@ export class LshTables {
   /** Per table, its bits from the nearest plane to the farthest. */
   private readonly order: Int32Array;
   private readonly probes: ProbeHeap;
-  private readonly out: number[] = [];
-  private readonly spill: number[] = [];
+  // Typed, with a count: `array.length = 0` drops a JS array's storage, and refilling it allocated ~100 KB a query.
+  private out = new Int32Array(2 * CANDIDATE_BUDGET);
+  private outLen = 0;
+  private spill = new Int32Array(2 * CANDIDATE_BUDGET);
   private readonly qkeys: Uint16Array;
   private readonly qwords: Uint32Array;
   private readonly hist: Int32Array;
@@ -120,20 +122,20 @@ export class LshTables {
 
   /**
    * Slots that probably include every near neighbour of `v`, the `keep` nearest by signature first and
-   * the rest in probe order; `reach` times the usual budget and probes. The array is reused by the next call.
+   * the rest in probe order; `reach` times the usual budget and probes. A view of scratch the next call overwrites.
    *
    * Every table's own bucket comes first; then buckets reached by flipping bits, cheapest first, where
    * flipping a bit costs the squared distance of the query to its plane (Lv et al.). The flip sets are
    * enumerated lazily by "shift" and "expand" over each table's bits sorted by that cost, so every set
    * comes out once, in order, and only as many are made as are probed.
    */
-  candidates(v: Float32Array, reach = 1, keep = KEEP): readonly number[] {
+  candidates(v: Float32Array, reach = 1, keep = KEEP): Int32Array {
     const budget = reach * CANDIDATE_BUDGET;
     const maxProbes = Math.min(reach, WIDE) * MAX_PROBES;
     const { tables, bits } = this.shape;
-    const { proj, order, probes, out } = this;
+    const { proj, order, probes } = this;
     this.project(v, proj);
-    out.length = 0;
+    this.outLen = 0;
     if (++this.mark === 0xffffffff) { this.marks.fill(0); this.mark = 1; }
     probes.clear();
     for (let t = 0; t < tables; t++) {
@@ -143,7 +145,7 @@ export class LshTables {
       this.take((t << bits) | home);
       probes.push(this.cost(t, 0), t, 0, home ^ (1 << order[t * bits]));
     }
-    for (let n = tables; n < maxProbes && out.length < budget && probes.size; n++) {
+    for (let n = tables; n < maxProbes && this.outLen < budget && probes.size; n++) {
       const score = probes.pop();
       const { table: t, last, key } = probes;
       this.take((t << bits) | key);
@@ -153,28 +155,32 @@ export class LshTables {
       probes.push(score + up, t, last + 1, key ^ next); // expand: also flip the next bit
       probes.push(score - this.cost(t, last) + up, t, last + 1, key ^ (1 << order[t * bits + last]) ^ next); // shift: flip it instead
     }
-    if (out.length > keep) this.nearestFirst(keep);
-    return out;
+    if (this.outLen > keep) this.nearestFirst(keep);
+    return this.out.subarray(0, this.outLen);
   }
 
   private take(at: number) {
     const bucket = this.buckets[at];
     if (!bucket) return;
+    if (this.outLen + bucket.length > this.out.length) this.out = grown(this.out, 2 * (this.outLen + bucket.length));
     const { marks, mark, out } = this;
+    let n = this.outLen;
     for (let i = 0; i < bucket.length; i++) {
       const slot = bucket[i];
-      if (marks[slot] !== mark) { marks[slot] = mark; out.push(slot); }
+      if (marks[slot] !== mark) { marks[slot] = mark; out[n++] = slot; }
     }
+    this.outLen = n;
   }
 
   /** Moves the `keep` slots nearest the query in Hamming distance to the front of `out`, probe order kept on both sides. */
   private nearestFirst(keep: number) {
-    const { out, qwords, hist, words } = this;
+    const { out, outLen, qwords, hist, words } = this;
     const W = this.stride >> 1;
-    if (this.dist.length < out.length) this.dist = new Uint16Array(out.length * 2);
-    const { dist } = this;
+    if (this.dist.length < outLen) this.dist = new Uint16Array(outLen * 2);
+    if (this.spill.length < outLen) this.spill = new Int32Array(outLen * 2);
+    const { dist, spill } = this;
     hist.fill(0);
-    for (let i = 0; i < out.length; i++) {
+    for (let i = 0; i < outLen; i++) {
       let h = 0;
       for (let w = 0, at = out[i] * W; w < W; w++) h += popcount(words[at + w] ^ qwords[w]);
       dist[i] = h;
@@ -184,14 +190,12 @@ export class LshTables {
     for (let seen = hist[0]; seen < keep; seen += hist[++cut]);
     let room = keep;
     for (let h = 0; h < cut; h++) room -= hist[h];
-    const { spill } = this;
-    spill.length = 0;
-    let n = 0;
-    for (let i = 0; i < out.length; i++) {
+    let n = 0, spilt = 0;
+    for (let i = 0; i < outLen; i++) {
       if (dist[i] < cut || (dist[i] === cut && room-- > 0)) out[n++] = out[i];
-      else spill.push(out[i]);
+      else spill[spilt++] = out[i];
     }
-    for (let i = 0; i < spill.length; i++) out[n++] = spill[i];
+    out.set(spill.subarray(0, spilt), n);
   }
 
   private reserve(slot: number) {
