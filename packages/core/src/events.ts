@@ -32,11 +32,19 @@ export const IncidentChanged = z.object({
 });
 export type IncidentChanged = z.infer<typeof IncidentChanged>;
 
+/**
+ * Which of the tenant's channels a send goes to: its type and a digest of its settings. Not the settings:
+ * they hold webhook URLs and routing keys, and sends wait in queues, dead-letter queues and logs.
+ */
+export const ChannelRef = z.object({ type: z.enum(["slack", "pagerduty", "webhook"]), id: z.string().min(1) });
+export type ChannelRef = z.infer<typeof ChannelRef>;
+
 /** One prepared message for one channel: sent (and retried) on its own, so a failing channel never re-sends the others. */
 export const NotificationSend = z.object({
   incident_id: z.string(),
   change: Change,
-  channel: NotificationChannel,
+  /** A whole channel in sends routed before refs, still honoured so that an upgrade loses none of them. */
+  channel: z.union([ChannelRef, NotificationChannel]),
   /** The body as the receiver expects it (Slack blocks, PagerDuty event, webhook JSON), built when the change was routed. */
   payload: z.record(z.string(), z.unknown()),
 });

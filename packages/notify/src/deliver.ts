@@ -1,13 +1,22 @@
 import { Poison, RetryLater, type NotificationSend, type PipelineEvent, type Ports } from "@ir/core";
 import { checkOrder, recordOutcome } from "./delivery-order";
-import { receiverFor } from "./receivers";
+import { receiverFor, receivers } from "./receivers";
+import { channelOf } from "./channel-ref";
 
 /** `notification.send` → one POST to one channel. Logs and errors name the channel type and a masked target only. */
 export const deliver = async (event: PipelineEvent, data: NotificationSend, ports: Ports): Promise<void> => {
-  const { channel, payload, change, incident_id } = data;
+  const { payload, change, incident_id } = data;
+  const seq = receivers[data.channel.type].order?.(payload) ?? null;
+  const tenant = await ports.tenants.get(event.tenant_id);
+  const channel = tenant && channelOf(tenant, data.channel);
+  if (!channel) {
+    // Removed (or its URL, key or secret changed) since routing: it is no longer where the tenant wants this.
+    ports.log.info({ stage: "notify", tenant_id: event.tenant_id, incident_id, change, channel: data.channel.type }, "notification dropped: its channel is no longer configured");
+    if (seq) await recordOutcome(event, seq, ports, null);
+    return;
+  }
   const receiver = receiverFor(channel);
   const log = ports.log.child({ stage: "notify", tenant_id: event.tenant_id, incident_id, change, channel: channel.type, target: receiver.mask(channel) });
-  const seq = receiver.order?.(payload) ?? null;
   if (seq) {
     try {
       if (await checkOrder(event, seq, ports) === "stale") {

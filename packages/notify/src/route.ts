@@ -2,6 +2,7 @@ import { makeEvent, RetryLater, type Change, type IncidentChanged, type Incident
 import { DEFAULT_RULES, decide, inheritState, initialState, isQuietCheck, QUIET_CHECK, quietCheckFire, type NotifyState } from "./policy";
 import { toNotice } from "./notice";
 import { receiverFor } from "./receivers";
+import { refOf } from "./channel-ref";
 
 /** The kv is per tenant, so the incident id alone names its notification state. */
 export const stateKey = (incidentId: string) => `notify:${incidentId}`;
@@ -57,25 +58,22 @@ export const routeChange = async (event: PipelineEvent, data: IncidentChanged, p
       return undefined;
     }
     const sends: Array<PipelineEvent<"notification.send">> = [];
+    // Triggers of this incident's alert, so that a resolve of it waits for them (delivery-order.ts).
+    const triggers: string[] = [];
     for (const change of decision.notify) {
       const notice = toNotice(change, incident, decision.context, ports.settings.publicUrl, now);
       for (const channel of channels) {
-        const payload = receiverFor(channel).build(notice, channel);
+        const receiver = receiverFor(channel);
+        const payload = receiver.build(notice, channel);
         if (payload === null) continue;
-        sends.push(makeEvent("notification.send", tenantId, `${event.id}:${sends.length}`, { incident_id: incident.incident_id, change, channel, payload }, at));
+        const send = makeEvent("notification.send", tenantId, `${event.id}:${sends.length}`, { incident_id: incident.incident_id, change, channel: refOf(channel), payload }, at);
+        sends.push(send);
+        const seq = receiver.order?.(payload);
+        if (seq?.opens && seq.incidentId === incident.incident_id) triggers.push(send.id);
       }
     }
     let next = decision.state;
-    if (next !== state) {
-      // Triggers of this incident's alert, so that a resolve of it waits for them (delivery-order.ts).
-      const pages = sends
-        .filter((e) => {
-          const seq = receiverFor(e.data.channel).order?.(e.data.payload);
-          return seq?.opens === true && seq.incidentId === incident.incident_id;
-        })
-        .map((e) => ({ id: e.id, at, failures: 0 }));
-      if (pages.length) next = { ...next, pages: [...(next.pages ?? []), ...pages] };
-    }
+    if (next !== state && triggers.length) next = { ...next, pages: [...(next.pages ?? []), ...triggers.map((id) => ({ id, at, failures: 0 }))] };
     // A fire while flapping (the one that started it included) moves the end of the hold: check again then. A
     // redelivery (its decision found, the state unchanged) emits it again: the first run may not have got it out.
     const fire = quietCheckFire(next);

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { makeEvent, Poison, type NotificationChannel } from "@ir/core";
 import { notifyStage } from "../src/index";
 import { fetchTarget } from "../src/ssrf";
+import { refOf } from "../src/channel-ref";
 import { fakePorts, incident, tenant } from "./fakes";
 import { startReceiver, type HttpReceiver } from "./http-receiver";
 
@@ -33,8 +34,9 @@ afterEach(() => {
 
 const port = () => new URL(internal.url).port;
 const sendVia = (channel: NotificationChannel) =>
-  makeEvent("notification.send", "tenant_1", "a1", { incident_id: "inc_1", change: "opened", channel, payload: { text: "hello" } } as never, new Date().toISOString());
-const refusingPorts = () => fakePorts({ tenant: tenant({ channels: [] }), incidents: [incident()], settings: { allowPrivateTargets: false } });
+  makeEvent("notification.send", "tenant_1", "a1", { incident_id: "inc_1", change: "opened", channel: refOf(channel), payload: { text: "hello" } }, new Date().toISOString());
+const portsFor = (channel: NotificationChannel, allowPrivateTargets: boolean) =>
+  fakePorts({ tenant: tenant({ channels: [channel] }), incidents: [incident()], settings: { allowPrivateTargets } });
 
 describe("where private targets are refused, the connection goes only to an address it checked", () => {
   it.each([
@@ -43,8 +45,9 @@ describe("where private targets are refused, the connection goes only to an addr
   ])("$name whose DNS answer turns private after the check is not delivered", async ({ channel }) => {
     // prepare
     rebind();
+    const target = channel();
     // act
-    const outcome = await notifyStage(sendVia(channel()), refusingPorts()).then(() => "delivered", (e: Error) => e.message);
+    const outcome = await notifyStage(sendVia(target), portsFor(target, false)).then(() => "delivered", (e: Error) => e.message);
     // assess
     expect(outcome).toMatch(/unreachable \(ERR_PRIVATE_TARGET\)/);
     expect(internal.requests).toEqual([]);
@@ -63,9 +66,9 @@ describe("where private targets are allowed", () => {
   it("dead-letters a private receiver's refusal with its status, not with what it answered", async () => {
     // prepare
     internal.reply({ status: 403, body: "ami-id instance-id iam/security-credentials/ir-role" });
-    const ports = fakePorts({ tenant: tenant({ channels: [] }), incidents: [incident()], settings: { allowPrivateTargets: true } });
+    const channel: NotificationChannel = { type: "webhook", url: `${internal.url}/hook` };
     // act
-    const outcome = await notifyStage(sendVia({ type: "webhook", url: `${internal.url}/hook` }), ports).catch((e: unknown) => e);
+    const outcome = await notifyStage(sendVia(channel), portsFor(channel, true)).catch((e: unknown) => e);
     // assess
     expect(internal.requests).toHaveLength(1);
     expect(outcome).toBeInstanceOf(Poison);

@@ -4,6 +4,7 @@ import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, dedupKey, notifySt
 import { WEBHOOK_SECRET, fakePorts, incident, tenant, type FakePorts } from "./fakes";
 import { startReceiver, type HttpReceiver, type Received } from "./http-receiver";
 import { changed, runStage, sendsTo, type Run } from "./run-stage";
+import { refOf } from "../src/channel-ref";
 
 const ROUTING_KEY = "R0UT1NGKEYfedcba9876543210abcdef";
 const CHANNEL_SECRET = "chsec_0123456789abcdefghij";
@@ -116,6 +117,50 @@ describe("notify stage: routing", () => {
     // assess
     expect(first.map((e) => e.id)).toEqual(["a1:incident.changed:0:notification.send", "a1:incident.changed:1:notification.send", "a1:incident.changed:2:notification.send"]);
     expect(again.map((e) => e.id)).toEqual(first.map((e) => e.id));
+  });
+});
+
+describe("notify stage: sends name their channel, never its credentials", () => {
+  const secrets = [ROUTING_KEY, "slacksecretpath0001", "webhooktoken42", WEBHOOK_SECRET];
+
+  it("routes sends that carry no URL, routing key or secret, and delivers them to the configured channels", async () => {
+    // act
+    const sends = await notifyStage(changed("a1", "inc_1", ["opened"]), ports);
+    for (const send of sends) await notifyStage(send, ports);
+    // assess
+    const queued = JSON.stringify(sends);
+    for (const secret of secrets) expect(queued).not.toContain(secret);
+    expect(sends.map((e) => Object.keys((e.data as NotificationSend).channel).sort())).toEqual([["id", "type"], ["id", "type"], ["id", "type"]]);
+    expect([slack.requests.length, pagerduty.requests.length, webhook.requests.length]).toEqual([1, 1, 1]);
+    expect(slack.requests[0].path).toBe("/services/T000/B000/slacksecretpath0001");
+    expect(pagerduty.requests[0].json()).toMatchObject({ routing_key: ROUTING_KEY, event_action: "trigger" });
+  });
+
+  it("drops a send whose channel was removed or changed after routing, and a resolve then waits for nothing", async () => {
+    // prepare
+    const sends = await notifyStage(changed("a1", "inc_1", ["opened"]), ports);
+    ports.setChannels([{ type: "slack", webhook_url: `${slackUrl()}-rotated` }, { type: "webhook", url: `${webhook.url}/hooks/ir?token=webhooktoken42` }]);
+    // act
+    for (const send of sends) await notifyStage(send, ports);
+    ports.setChannels(channels());
+    ports.putIncident(incident({ status: "RESOLVED" }));
+    const resolves = await notifyStage(changed("a2", "inc_1", ["resolved"]), ports);
+    const resolvedPd = resolves.find((e) => (e.data as NotificationSend).channel.type === "pagerduty")!;
+    await notifyStage(resolvedPd, ports);
+    // assess: the webhook, unchanged, got its notification; the rotated Slack URL and the removed PagerDuty key got none
+    expect([slack.requests.length, pagerduty.requests.length, webhook.requests.length]).toEqual([0, 1, 1]);
+    expect(pagerduty.requests[0].json()).toMatchObject({ event_action: "resolve" });
+    expect(ports.logs.filter((l) => l.msg === "notification dropped: its channel is no longer configured")).toHaveLength(2);
+  });
+
+  it("still delivers a send routed before refs, which carries the whole channel, to that channel if it is configured", async () => {
+    // prepare
+    const channel = channels()[0];
+    const legacy = makeEvent("notification.send", "tenant_1", "legacy", { incident_id: "inc_1", change: "opened", channel, payload: { text: "routed by the previous version" } }, new Date().toISOString());
+    // act
+    await notifyStage(legacy, ports);
+    // assess
+    expect(slack.requests.map((r) => r.json())).toEqual([{ text: "routed by the previous version" }]);
   });
 });
 
@@ -281,7 +326,9 @@ describe("notify stage: webhook signatures", () => {
 
   it("routes an emitted send for any consumer: notification.send events carry the built payload", async () => {
     // prepare
-    const send = makeEvent("notification.send", "tenant_1", "manual", { incident_id: "inc_1", change: "opened", channel: { type: "webhook", url: `${webhook.url}/x` }, payload: { hello: "world" } }, new Date().toISOString());
+    const channel: NotificationChannel = { type: "webhook", url: `${webhook.url}/x` };
+    ports.setChannels([channel]);
+    const send = makeEvent("notification.send", "tenant_1", "manual", { incident_id: "inc_1", change: "opened", channel: refOf(channel), payload: { hello: "world" } }, new Date().toISOString());
     // act
     await notifyStage(send, ports);
     const [request] = await webhook.received(1);

@@ -26,7 +26,7 @@ const embedded = (n: number, service: string, tenant = "tl"): PipelineEvent =>
   }, AT);
 const changed = (n: number, tenant = "tl"): PipelineEvent =>
   makeEvent("incident.changed", tenant, `alm_${n}`, { incident_id: `inc_${n}`, changes: ["opened"], alarm_id: `alm_${n}` }, AT);
-const send: NotificationSend = { incident_id: "inc_1", change: "opened", channel: { type: "pagerduty", routing_key: "rk" }, payload: {} };
+const send: NotificationSend = { incident_id: "inc_1", change: "opened", channel: { type: "pagerduty", id: "3f2a9c" }, payload: {} };
 const envelope = (e: PipelineEvent) => JSON.stringify({ version: "0", id: "e", "detail-type": e.type, source: "incident-responder", detail: e });
 
 /** Puts bodies on a stage's queue and receives them back as Lambda records (so receipt handles are real). */

@@ -8,7 +8,7 @@ import { openStore } from "../src/start";
 
 const TENANT = "t_sends";
 const send = (i: number, tenant = TENANT) => makeEvent("notification.send", tenant, `inc_${i}`, {
-  incident_id: `inc_${i}`, change: "opened", channel: { type: "webhook", url: "https://hooks.example.com/ir" }, payload: { i },
+  incident_id: `inc_${i}`, change: "opened", channel: { type: "webhook", id: "3f2a9c" }, payload: { i },
 }, "2031-01-01T00:00:00.000Z");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
