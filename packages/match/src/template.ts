@@ -1,3 +1,5 @@
+import { setBounded } from "@ir/core";
+
 /**
  * Drain-style template matching over masked messages (tokens joined by single spaces, values already
  * replaced by placeholders such as `<num>`, `<ip>`, `<*>`).
@@ -79,6 +81,14 @@ const toTokens = (s: string): Tok[] => {
 };
 
 /**
+ * Tokens of messages and templates compared lately, shared read-only: a decision compares one alarm with up to
+ * ten candidates, and a storm compares every alarm with the same few incidents' templates.
+ */
+const tokenCache = new Map<string, Tok[]>();
+const TOKEN_CACHE_MAX = 2048;
+const tokensOf = (s: string): Tok[] => tokenCache.get(s) ?? setBounded(tokenCache, s, toTokens(s), TOKEN_CACHE_MAX);
+
+/**
  * A word against a different word or identifier: a value if it follows a slot noun, else evidence of
  * another event. Even "failure" against "failures" counts: logs word singular and plural differently
  * on purpose often enough ("1 more failure" and "2 more failures" are separate LogHub events).
@@ -105,12 +115,23 @@ const credit = (a: Tok, b: Tok): number => {
 
 const gapCost = (t: Tok): number => (t.kind === Kind.Value ? 0 : WORD_GAP);
 
-/** Alignment table (global alignment, scores as above); cell [i][j] is the best score of a[i:] against b[j:]. */
+/** Reused by every alignment (they are synchronous): a fresh table per comparison was most of what one allocated. */
+let cells = new Float64Array(1024);
+/** A table for two long messages is made for them alone, not kept. */
+const CELLS_KEPT = 1 << 16;
+
+/**
+ * Alignment table (global alignment, scores as above); cell [i][j] is the best score of a[i:] against b[j:].
+ * Valid until the next call.
+ */
 const alignTable = (a: Tok[], b: Tok[]): Float64Array => {
   const n = a.length;
   const m = b.length;
   const w = m + 1;
-  const t = new Float64Array((n + 1) * w);
+  const size = (n + 1) * w;
+  if (size > cells.length && size <= CELLS_KEPT) cells = new Float64Array(Math.min(2 * size, CELLS_KEPT));
+  const t = size <= cells.length ? cells : new Float64Array(size);
+  t[n * w + m] = 0;
   for (let i = n - 1; i >= 0; i--) t[i * w + m] = t[(i + 1) * w + m] - gapCost(a[i]);
   for (let j = m - 1; j >= 0; j--) t[n * w + j] = t[n * w + j + 1] - gapCost(b[j]);
   for (let i = n - 1; i >= 0; i--) {
@@ -174,7 +195,7 @@ const similarityOf = (a: Tok[], b: Tok[]): number => {
  */
 export function templateSimilarity(a: string, b: string): number {
   if (a === b) return 1;
-  return similarityOf(toTokens(a), toTokens(b));
+  return similarityOf(tokensOf(a), tokensOf(b));
 }
 
 /** The literal (non-value) tokens of a message, sorted: equal for two messages that differ only in order and values. */
@@ -191,7 +212,7 @@ const wordBag = (tokens: Tok[]): string =>
  * the positional template comparison keeps apart.
  */
 export function sameWords(a: string, b: string): boolean {
-  return wordBag(toTokens(a)) === wordBag(toTokens(b));
+  return wordBag(tokensOf(a)) === wordBag(tokensOf(b));
 }
 
 const mergeToken = (a: Tok, b: Tok): string => {
@@ -210,8 +231,8 @@ const collapse = (tokens: string[]): string[] => tokens.filter((t, i) => !(t ===
  */
 export function mergeTemplate(a: string, b: string): string {
   if (a === b) return a;
-  const ta = toTokens(a);
-  const tb = toTokens(b);
+  const ta = tokensOf(a);
+  const tb = tokensOf(b);
   if (ta.length === tb.length) return collapse(ta.map((t, i) => mergeToken(t, tb[i]))).join(" ");
   const table = alignTable(ta, tb);
   const w = tb.length + 1;
