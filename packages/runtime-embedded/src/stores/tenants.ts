@@ -1,4 +1,4 @@
-import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, tenantWithAwsAccountClaims as withClaims, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
+import { awsAccountClaimsOf, Conflict, dropPending, keepClaimProgress, markVerified, tenantWithAwsAccountClaims as withClaims, Unauthorized, type ApiKey, type Tenant, type TenantStore } from "@ir/core";
 import type { Db } from "../db";
 
 const KEY_CACHE_MAX = 10_000;
@@ -60,9 +60,10 @@ export class SqliteTenants implements TenantStore {
   }
   async update(tenant: Tenant) {
     const stored = await this.get(tenant.tenant_id);
+    // Gone: erased after the request authenticated. Writing would link its AWS accounts to nobody, as on AWS.
+    if (!stored) throw new Unauthorized();
     // Only verification moves a claim on (verifyAwsAccount): a settings write keeps what the store holds.
-    const claims = stored ? keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings)) : awsAccountClaimsOf(tenant.settings);
-    this.write(withClaims(tenant, claims));
+    this.write(withClaims(tenant, keepClaimProgress(awsAccountClaimsOf(stored.settings), awsAccountClaimsOf(tenant.settings))));
   }
   private write(tenant: Tenant) {
     this.db.prepare("UPDATE tenants SET doc = ? WHERE tenant_id = ?").run(JSON.stringify(tenant), tenant.tenant_id);
