@@ -101,6 +101,9 @@ const systemResolve: Resolve = async (hostname) => {
 
 export type TargetVerdict = { ok: true } | { ok: false; reason: string; transient: boolean };
 
+/** A URL's hostname as resolvers and isIP take it: an IPv6 literal without its brackets. */
+const unbracketed = (hostname: string) => hostname.replace(/^\[(.*)\]$/, "$1");
+
 export const inspectTarget = async (raw: string, allowPrivate: boolean, resolve: Resolve = systemResolve): Promise<TargetVerdict> => {
   let url: URL;
   try { url = new URL(raw); } catch { return { ok: false, reason: "is not a valid URL", transient: false }; }
@@ -108,7 +111,7 @@ export const inspectTarget = async (raw: string, allowPrivate: boolean, resolve:
     return { ok: false, reason: `uses ${url.protocol.replace(/:$/, "")}; only http and https are allowed`, transient: false };
   }
   if (allowPrivate) return { ok: true };
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const host = unbracketed(url.hostname);
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await resolve(host);
@@ -152,7 +155,7 @@ const publicLookup = (hostname: string, options: LookupOptions, callback: Lookup
   });
 };
 
-const hostKey = (hostname: string) => hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+const hostKey = (hostname: string) => unbracketed(hostname).toLowerCase();
 
 /** Hosts a connection of this process reached at a private address: their error answers are not repeated. */
 const privateHosts = new Set<string>();
