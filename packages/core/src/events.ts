@@ -36,7 +36,7 @@ export type IncidentChanged = z.infer<typeof IncidentChanged>;
  * Which of the tenant's channels a send goes to: its type and a digest of its settings. Not the settings:
  * they hold webhook URLs and routing keys, and sends wait in queues, dead-letter queues and logs.
  */
-export const ChannelRef = z.object({ type: z.enum(["slack", "pagerduty", "webhook"]), id: z.string().min(1) });
+export const ChannelRef = z.object({ type: z.enum(NotificationChannel.options.map((o) => o.shape.type.value)), id: z.string().min(1) });
 export type ChannelRef = z.infer<typeof ChannelRef>;
 
 /** One prepared message for one channel: sent (and retried) on its own, so a failing channel never re-sends the others. */
