@@ -38,6 +38,19 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     expect(reg.body.similar_resolutions[0]).toMatchObject({ incident_id: first.body.incident_id, resolution: "raised timeout to 60s" });
   });
 
+  it("opens one regression when several variants of a resolved incident recur", async () => {
+    const variants = ["Login failed for user alice: invalid password", "Login failed for user bob: invalid password", "Login failed for user carol: invalid password"];
+    const first = await api.report(variants[0], "auth");
+    for (const v of variants.slice(1)) expect((await api.report(v, "auth")).body).toMatchObject({ status: "existing", incident_id: first.body.incident_id });
+    expect((await api.req("POST", `/api/v1/incidents/${first.body.incident_id}/resolve`, { resolution: "reset the LDAP bind", resolved_by: "oncall@acme.io" })).status).toBe(200);
+
+    const again = [];
+    for (const v of variants) again.push((await api.report(v, "auth")).body);
+    expect(again[0]).toMatchObject({ status: "regression", regression_of: first.body.incident_id });
+    // Each variant's fingerprint still points at the resolved incident: they join its regression, not one each.
+    for (const later of again.slice(1)) expect(later).toMatchObject({ status: "existing", incident_id: again[0].incident_id });
+  });
+
   it("answers 202 and then the outcome at GET /api/v1/alarms/{id}", async () => {
     const r = await api.report("Connection refused to redis:6379", "cart", {}, "");
     expect(r.status).toBe(202);

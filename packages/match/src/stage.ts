@@ -52,7 +52,9 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
   // Embed skips known fingerprints; the fingerprint may have been unindexed since (e.g. a purge).
   let embedded: Float32Array | null = e.vector ? decodeVector(e.vector) : null;
   const vector = async () => (embedded ??= (await ports.embedder.embed([e.masked]))[0]);
-  const matches = hit ? [] : await ports.vectors.query(ns, await vector(), { topK: CANDIDATES, filter: { type: "incident", service: alarm.service } });
+  // A hit on a resolved incident still looks for its open regression: the variants that folded into the old
+  // incident each kept a fingerprint pointing at it, and each would otherwise open a regression of its own.
+  const matches = hit?.status === "OPEN" ? [] : await ports.vectors.query(ns, await vector(), { topK: CANDIDATES, filter: { type: "incident", service: alarm.service } });
   const candidates: Candidate[] = matches.map((m) => ({
     incident_id: m.id, status: m.metadata.status as Candidate["status"], template: String(m.metadata.template ?? ""), score: m.score, created_at: String(m.metadata.created_at ?? ""),
   }));
