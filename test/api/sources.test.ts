@@ -36,6 +36,23 @@ describe("alarm sources through the embedded server", () => {
     expect(resolved.resolved_by).toBe("cloudwatch");
   });
 
+  it("a retried delivery of a CloudWatch ALARM after its OK is a duplicate, not a regression", async () => {
+    const event = { ...payload("cloudwatch-alarm-state-change.json"), resources: ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:retried"] };
+    const fire = withState(event, "ALARM", "2026-11-29T11:00:00Z");
+    const first = await api.req("POST", "/api/v1/ingest/cloudwatch", fire);
+    const [alarmId] = first.body.alarms;
+    const { incident_id } = (await api.req("GET", `/api/v1/alarms/${alarmId}?wait=10`)).body;
+    await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T11:05:00Z"));
+    await until(async () => (await api.req("GET", `/api/v1/incidents/${incident_id}`)).body.status === "RESOLVED" || null);
+
+    const retried = await api.req("POST", "/api/v1/ingest/cloudwatch", fire);
+    // Answered with the alarm it repeats, as any re-delivery is; accepted again, it would open a regression.
+    expect(retried.body.alarms).toEqual([alarmId]);
+    await srv.pump.idle();
+    expect((await api.req("GET", `/api/v1/incidents/${incident_id}`)).body).toMatchObject({ status: "RESOLVED", occurrences: 1 });
+    expect((await incidentsOf("i-12345678901234567")).filter((i) => i.status === "OPEN")).toEqual([]);
+  });
+
   it("INSUFFICIENT_DATA is recorded, not paged", async () => {
     const before = (await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents.length;
     const r = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(payload("cloudwatch-alarm-state-change.json"), "INSUFFICIENT_DATA", "2026-11-29T11:00:00Z"));

@@ -57,8 +57,10 @@ export async function accept(ports: Ports, tenant: Tenant, items: Normalized[], 
       // One key per request; a multi-alert webhook retried by its sender maps each alert to its own slot.
       const requestKey = opts.idempotencyKey ? (items.length > 1 ? `${opts.idempotencyKey}#${i}` : opts.idempotencyKey) : undefined;
       let res = await ports.alarms.accept(alarm, requestKey ?? redeliveryKey(r));
-      // The sender's own key is final; ours gives way once the firing has outlived a resolve.
-      if (res.duplicate && !requestKey && (await resolvedSinceFiring(ports, alarm))) res = await ports.alarms.accept(alarm, undefined);
+      // The sender's own key is final; ours gives way once the firing has outlived a resolve. Only Alertmanager
+      // re-sends a live alert with its old start: from CloudWatch, SNS and EventBridge a repeat is a retry of a
+      // state change already seen, and reopening on it would page for an alarm that is OK.
+      if (res.duplicate && !requestKey && r.source === "alertmanager" && (await resolvedSinceFiring(ports, alarm))) res = await ports.alarms.accept(alarm, undefined);
       out.push({ kind: "alarm", ...res });
     } else if (item.kind === "resolved") {
       const data = { tenant_id: tenant.tenant_id, source: item.source, source_key: item.source_key, resolved_by: item.resolved_by, resolution: item.resolution, occurred_at: item.occurred_at };
