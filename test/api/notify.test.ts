@@ -52,5 +52,25 @@ describe("notifications through the embedded pipeline", () => {
     const resolve = pd.got.find((e) => e.event_action === "resolve");
     expect(resolve.dedup_key).toBe(triggers[0].dedup_key);
   });
-});
 
+  it("keeps the stored secrets when settings read with GET are sent back, and refuses a masked secret it cannot place", async () => {
+    const t = await srv.client.tenant("round-trip", { plan: "professional" });
+    const slack = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX";
+    const hook = { type: "webhook", url: "http://127.0.0.1:9/hooks/incident-responder", secret: "whsec_0123456789abcdef" };
+    await t.client.req("PUT", "/api/v1/notifications", { channels: [{ type: "slack", webhook_url: slack }, { type: "pagerduty", routing_key: "R0UTINGKEY0123456789" }, hook] });
+    const shown = (await t.client.req("GET", "/api/v1/notifications")).body;
+    expect(JSON.stringify(shown)).not.toContain("R0UTINGKEY0123456789");
+    expect(JSON.stringify(shown)).not.toContain("whsec_");
+
+    const back = await t.client.req("PUT", "/api/v1/notifications", { ...shown, min_severity: "HIGH" });
+    expect(back.status).toBe(200);
+    const stored = (await srv.ports.tenants.get(t.tenant_id))!.settings.notifications;
+    expect(stored).toEqual({ channels: [{ type: "slack", webhook_url: slack }, { type: "pagerduty", routing_key: "R0UTINGKEY0123456789" }, hook], min_severity: "HIGH" });
+
+    for (const [channel, named] of [[{ type: "pagerduty", routing_key: "****6789x" }, "channels[0] (pagerduty)"], [{ ...hook, url: "http://127.0.0.1:9/other", secret: "****" }, "channels[0] (webhook)"]] as const) {
+      const stranger = await t.client.req("PUT", "/api/v1/notifications", { channels: [channel] });
+      expect(stranger).toMatchObject({ status: 400, body: { error: { code: "masked_secret", message: expect.stringContaining(named) } } });
+    }
+    expect((await srv.ports.tenants.get(t.tenant_id))!.settings.notifications).toEqual(stored);
+  });
+});

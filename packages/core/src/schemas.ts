@@ -165,7 +165,8 @@ export type Runbook = z.infer<typeof Runbook>;
 export const NotificationChannel = z.discriminatedUnion("type", [
   z.object({ type: z.literal("slack"), webhook_url: z.url({ protocol: /^https?$/ }) }),
   z.object({ type: z.literal("pagerduty"), routing_key: z.string().min(1).max(64) }),
-  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16).max(200).optional() }),
+  // "****" is the secret as GET shows it: a PUT of those settings keeps the stored one (notify's keepMaskedSecrets).
+  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/ }), secret: z.union([z.string().min(16).max(200), z.literal("****")]).optional() }),
 ]);
 export type NotificationChannel = z.infer<typeof NotificationChannel>;
 

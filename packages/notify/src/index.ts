@@ -1,5 +1,5 @@
 export { notifyStage } from "./stage";
-export { maskNotificationSettings, validateTargets } from "./settings";
+export { keepMaskedSecrets, maskNotificationSettings, validateTargets } from "./settings";
 export { verifyWebhookSignature, signWebhook, TIMESTAMP_HEADER, SIGNATURE_HEADER, DELIVERY_HEADER, DEFAULT_TOLERANCE_SECONDS } from "./webhook/signature";
 export { WEBHOOK_VERSION, type WebhookPayload } from "./webhook/payload";
 export { assignWebhookSecrets, revealIssued } from "./webhook/secrets";

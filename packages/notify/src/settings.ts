@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from "node:util";
 import { BadRequest, type NotificationSettings } from "@ir/core";
+import { MASK } from "./mask";
 import { receiverFor } from "./receivers";
 import { inspectTarget } from "./ssrf";
 
@@ -6,6 +8,23 @@ import { inspectTarget } from "./ssrf";
 export const maskNotificationSettings = (settings: NotificationSettings): NotificationSettings => ({
   ...settings,
   channels: settings.channels.map((channel) => receiverFor(channel).mask(channel)),
+});
+
+/**
+ * For `PUT /api/v1/notifications`: settings read with GET and sent back (to change `min_severity`, say) carry
+ * masked secrets. A channel exactly as GET shows a stored one keeps the stored one; a masked secret that
+ * matches none is refused. Stored as sent, it would have paged no one, and said so only in dead letters.
+ */
+export const keepMaskedSecrets = (next: NotificationSettings, current: NotificationSettings): NotificationSettings => ({
+  ...next,
+  channels: next.channels.map((channel, i) => {
+    const stored = current.channels.find((c) => c.type === channel.type && isDeepStrictEqual(receiverFor(c).mask(c), channel));
+    if (stored) return stored;
+    if (JSON.stringify(channel).includes(MASK)) {
+      throw new BadRequest(`channels[${i}] (${channel.type}): holds a secret masked as GET shows it, and no stored channel matches it; send the real one`, "masked_secret");
+    }
+    return channel;
+  }),
 });
 
 /**

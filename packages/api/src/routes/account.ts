@@ -1,6 +1,6 @@
 import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
 import { nextPeriodStart } from "@ir/ingest";
-import { assignWebhookSecrets, maskNotificationSettings, revealIssued, validateTargets } from "@ir/notify";
+import { assignWebhookSecrets, keepMaskedSecrets, maskNotificationSettings, revealIssued, validateTargets } from "@ir/notify";
 import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
@@ -42,7 +42,7 @@ export const accountRoutes = (r: Router, deps: Deps) => {
     const requested = parseBody(req, NotificationSettings);
     await validateTargets(requested, ports.settings.allowPrivateTargets);
     const signed = await mutate(deps, tenant.tenant_id, async (ports, cur) => {
-      const signed = assignWebhookSecrets(requested, cur.settings.notifications);
+      const signed = assignWebhookSecrets(keepMaskedSecrets(requested, cur.settings.notifications), cur.settings.notifications);
       await ports.tenants.update({ ...cur, settings: { ...cur.settings, notifications: signed.settings } });
       await audit(ports, tenant.tenant_id, "api", "settings.notifications_updated", tenant.tenant_id, { channels: requested.channels.map((c) => c.type) });
       return signed;
