@@ -43,9 +43,9 @@ describe("crediting a runbook after the source resolved the incident", () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ status: "success", incident_id: id });
     }
-    // Another runbook named later changes nothing either.
+    // Another runbook named later changes nothing either, and the caller is told so.
     const other = opened.recommended_runbooks[1]?.runbook_id;
-    if (other) expect((await api.req("POST", `/api/v1/incidents/${id}/resolve`, { ...body, runbook_id: other })).status).toBe(200);
+    if (other) expect((await api.req("POST", `/api/v1/incidents/${id}/resolve`, { ...body, runbook_id: other })).status).toBe(409);
 
     const doc = await incident(id);
     expect(doc).toMatchObject({ status: "RESOLVED", resolved_runbook_id: rb, resolution: "raised the timeout to 60s", resolved_by: "oncall@acme.io", resolved_at: auto.resolved_at });
@@ -64,5 +64,19 @@ describe("crediting a runbook after the source resolved the incident", () => {
     expect((await incident(out.body.incident_id)).resolved_runbook_id).toBe(rb);
     expect(await successes(rb)).toBe(1);
     expect((await api.req("GET", "/api/v1/runbooks")).body.runbooks.find((r: { runbook_id: string }) => r.runbook_id === rb).success_count).toBe(1);
+  });
+
+  it("a second, different resolution of a resolved incident is refused with 409 and changes nothing", async () => {
+    const out = await api.report("Kafka consumer group billing lag 41000 messages on partition 3", "billing");
+    const id: string = out.body.incident_id;
+    const first = { resolution: "scaled the consumers to 6", resolved_by: "alice@acme.io", runbook_id: "rb_global_lambda-timeout" };
+    expect((await api.req("POST", `/api/v1/incidents/${id}/resolve`, first)).status).toBe(200);
+
+    const other = await api.req("POST", `/api/v1/incidents/${id}/resolve`, { resolution: "restarted the broker", resolved_by: "bob@acme.io", runbook_id: "rb_global_disk-full" });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: "conflict", message: expect.stringContaining("alice@acme.io") } } });
+    expect(await incident(id)).toMatchObject({ resolution: first.resolution, resolved_by: first.resolved_by, resolved_runbook_id: first.runbook_id });
+    expect(await successes("rb_global_disk-full")).toBe(0);
+    // The same resolution again is a retry, still answered as the first was.
+    expect((await api.req("POST", `/api/v1/incidents/${id}/resolve`, first)).status).toBe(200);
   });
 });

@@ -44,7 +44,7 @@ export const openApiDocument = () =>
       "/api/v1/alarms/{alarm_id}": { get: tenantOp("an alarm's outcome", { responses: { "200": ok("queued or decided", Outcome), ...errors } }) },
       "/api/v1/incidents/{incident_id}": { get: tenantOp("an incident", { responses: { "200": ok("the document", Incident), ...errors } }) },
       "/api/v1/incidents/{incident_id}/resolve": {
-        post: tenantOp("resolve, crediting the runbook used", { requestBody: body(z.object({ resolution: z.string(), resolved_by: z.string(), runbook_id: z.string().optional() })), responses: { "200": ok("resolved"), ...errors } }),
+        post: tenantOp("resolve, crediting the runbook used", { requestBody: body(z.object({ resolution: z.string(), resolved_by: z.string(), runbook_id: z.string().optional() })), responses: { "200": ok("resolved (or this same resolution again)"), ...errors, "409": ok("already resolved by another resolution; nothing changed", ErrorBody) } }),
       },
       "/api/v1/incidents/{incident_id}/comments": { post: tenantOp("comment", { requestBody: body(z.object({ user: z.string(), comment: z.string() })), responses: { "201": ok("added"), ...errors } }) },
       "/api/v1/runbooks": {

@@ -1,4 +1,4 @@
-import { AlarmReport, BadRequest, hashKey, IncidentStatus, NotFound, type Tenant } from "@ir/core";
+import { AlarmReport, BadRequest, Conflict, hashKey, IncidentStatus, NotFound, type Tenant } from "@ir/core";
 import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
 import { resolveIncident, appendHistory } from "@ir/match";
 import * as z from "zod";
@@ -85,7 +85,14 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     await mutate(deps, tenant.tenant_id, async (ports) => {
       const inc = await getIncident(tenant, params.id);
       if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(await ports.runbooks.get("global", body.runbook_id))) throw new BadRequest("runbook_id: no such runbook");
-      const { events } = await resolveIncident(ports, inc, body, resolutionCause(inc.incident_id, body));
+      const cause = resolutionCause(inc.incident_id, body);
+      // Resolved and done, by another resolution: a 200 would tell this caller its resolution and runbook were
+      // recorded when nothing was. A retry of what is recorded, or naming the runbook a source-resolved incident lacks, goes on.
+      const recorded = inc.resolution_cause === cause || (inc.resolution === body.resolution && inc.resolved_by === body.resolved_by && inc.resolved_runbook_id === (body.runbook_id ?? null));
+      if (inc.status === "RESOLVED" && !inc.resolution_pending && !recorded && !(body.runbook_id && !inc.resolved_runbook_id)) {
+        throw new Conflict(`incident already resolved by ${inc.resolved_by ?? "someone else"} at ${inc.resolved_at}`);
+      }
+      const { events } = await resolveIncident(ports, inc, body, cause);
       await ports.bus.publish(events);
     });
     return json(200, { status: "success", incident_id: params.id });
