@@ -96,6 +96,21 @@ describe("end to end on the emulators", () => {
     expect((await call("GET", `/api/v1/incidents/${incident.incident_id}`, { headers: { "x-api-key": t.api_key } })).body.occurrences).toBe(2);
   });
 
+  it("?wait ends in time to answer 202 when the function has less time left than asked for", async () => {
+    const t = await newTenant("short-wait");
+    await mappings.stop();
+    try {
+      const started = Date.now();
+      const res = await http(httpEvent("POST", "/api/v1/incidents?wait=30", { body: { error: "Replica lag 95 s on orders-db-2", service: "orders-db" }, headers: { "x-api-key": t.api_key } }), lambdaContext(4_000) as never);
+      // Accepted, not decided (no worker runs): 202, where waiting the full 30 s ran into the 503 of the early timeout.
+      expect(res.statusCode).toBe(202);
+      expect(JSON.parse(res.body!)).toMatchObject({ status: "queued" });
+      expect(Date.now() - started).toBeLessThan(4_000);
+    } finally {
+      mappings.start();
+    }
+  });
+
   it("a storm of one problem sent concurrently makes exactly one incident, even while Pinecone lags", async () => {
     const t = await newTenant("storm");
     env.pinecone.state.lagMs = 3000;
