@@ -1,9 +1,11 @@
-import { makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
+import { Conflict, makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
 import { runbookCatalog } from "@ir/match";
 import { ExtractiveWriter } from "./extractive-writer";
 import { similarResolutions } from "./similar-resolutions";
 
 const offline = new ExtractiveWriter();
+/** Writes of the advice that may lose to a concurrent recurrence before the event goes back to the queue. */
+const MERGE_TRIES = 8;
 
 /**
  * Recommendations are written once per incident (new or regression): a duplicate reuses them, which is
@@ -23,10 +25,19 @@ export const enrichStage: StageHandler = async (event, ports) => {
   if (outcome.status !== "existing" && incident.recommendations.length === 0) {
     const log = ports.log.child({ stage: "enrich", tenant_id: alarm.tenant_id, incident_id: incident.incident_id });
     const { recommendations, pastResolutions } = await advise(ports, tenant, incident, log);
-    // Re-read: the incident may have recurred since it was loaded above (AWS runs stages in parallel).
-    const fresh = (await ports.incidents.get(alarm.tenant_id, outcome.incident_id)) ?? incident;
-    incident = { ...fresh, recommendations, similar_resolutions: pastResolutions };
-    await ports.incidents.put(incident);
+    // Re-read and merge: on AWS the incident may recur between the read and the write (stages run in parallel),
+    // and in a storm it does every few hundred ms. Only the merge is redone, not the advice (an LLM call); handed
+    // back to the queue instead, the event ran out of receives and dead-lettered, and the page never went out.
+    for (let tries = 1; ; tries++) {
+      const fresh = (await ports.incidents.get(alarm.tenant_id, outcome.incident_id)) ?? incident;
+      incident = { ...fresh, recommendations, similar_resolutions: pastResolutions };
+      try {
+        await ports.incidents.put(incident);
+        break;
+      } catch (err) {
+        if (!(err instanceof Conflict) || tries >= MERGE_TRIES) throw err;
+      }
+    }
   }
   await ports.alarms.putOutcome(alarm.tenant_id, { ...outcome, recommendations: incident.recommendations });
   return [makeEvent("incident.changed", alarm.tenant_id, alarm.alarm_id, { incident_id: incident.incident_id, changes, alarm_id: alarm.alarm_id }, now)];

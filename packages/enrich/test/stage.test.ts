@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { makeEvent, type Incident, type Logger, type Outcome, type PipelineEvent, type Ports, type RecommendationWriter, type Runbook, type VectorMatch } from "@ir/core";
+import { Conflict, makeEvent, type Incident, type Logger, type Outcome, type PipelineEvent, type Ports, type RecommendationWriter, type Runbook, type VectorMatch } from "@ir/core";
 import { invalidateCatalog } from "@ir/match";
 import { enrichStage, ExtractiveWriter } from "../src/index";
 import { incident as mkIncident, tenant } from "../../notify/test/fakes";
@@ -113,5 +113,27 @@ describe("enrich: the page goes out whatever the optional lookups do", () => {
     // assess
     expect(error).toEqual(new Error("S3 503"));
     expect(f.outcomes).toEqual([]);
+  });
+
+  it("redoes only the merge when a recurrence wins the write, keeping that recurrence and asking the writer once", async () => {
+    let writes = 0;
+    let asked = 0;
+    const f = fake({
+      writer: { write: async (input) => { asked++; return new ExtractiveWriter().write(input); } },
+      // A storm: the first two writes each lose to a recurrence that lands just before them.
+      put: async (i: Incident) => {
+        if (++writes <= 2) {
+          const cur = f.stored.get(i.incident_id)!;
+          f.stored.set(i.incident_id, { ...cur, occurrences: cur.occurrences + 1 });
+          throw new Conflict("incident changed since it was read");
+        }
+        f.stored.set(i.incident_id, structuredClone(i));
+      },
+    });
+    const before = f.stored.get("inc_1")!.occurrences;
+    reachesNotify(await enrichStage(decided(), f.ports));
+    expect(asked).toBe(1);
+    expect(f.stored.get("inc_1")).toMatchObject({ occurrences: before + 2, recommendations: expect.arrayContaining([expect.anything()]) });
+    expect(f.outcomes).toHaveLength(1);
   });
 });
