@@ -203,8 +203,13 @@ const checkName = (name: string, max: number, what: string) => {
  * real runs itself): room for it to wait behind FIFO_WAITS messages that use all their attempts.
  */
 export const FIFO_WAITS = 3;
+/**
+ * Receives the runtime hands back without counting a failure (a write lost to a concurrent one, retried at once;
+ * a Lambda deadline near): without room for them, a busy incident's records reached the redrive with no reason.
+ */
+export const UNCOUNTED_RECEIVES = 5;
 export const maxReceiveCountOf = (spec: StageSpec, fifo: boolean) => {
-  const own = spec.maxAttempts + Math.ceil((spec.retryWindowSeconds ?? 0) / 60);
+  const own = spec.maxAttempts + Math.ceil((spec.retryWindowSeconds ?? 0) / 60) + UNCOUNTED_RECEIVES;
   return Math.min(1000, fifo ? own + FIFO_WAITS * spec.maxAttempts : own);
 };
 

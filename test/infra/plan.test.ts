@@ -17,7 +17,7 @@ import {
   PRODUCTION_STAGES,
   RETENTION_TIERS,
   SHARD_ALPHABET,
-  FIFO_WAITS,
+  FIFO_WAITS, UNCOUNTED_RECEIVES,
   VISIBILITY_FACTOR,
   functionEnvironment,
   ingestStage,
@@ -82,9 +82,9 @@ describe("planStages: every stage of the graph gets its resources", () => {
       expect(p.fifo).toBe(spec.ordered);
     });
 
-    it("redrives after the stage's attempts (plus a receive a minute through its retry window, plus room on FIFO to wait behind failing messages), with a visibility timeout of at least 6x the function timeout", () => {
+    it("redrives after the stage's attempts (plus a receive a minute through its retry window, plus uncounted hand-backs, plus room on FIFO to wait behind failing messages), with a visibility timeout of at least 6x the function timeout", () => {
       const window = (spec as StageSpec).retryWindowSeconds ?? 0;
-      expect(p.maxReceiveCount).toBe(Math.min(1000, spec.maxAttempts + Math.ceil(window / 60) + (spec.ordered ? FIFO_WAITS * spec.maxAttempts : 0)));
+      expect(p.maxReceiveCount).toBe(Math.min(1000, spec.maxAttempts + Math.ceil(window / 60) + UNCOUNTED_RECEIVES + (spec.ordered ? FIFO_WAITS * spec.maxAttempts : 0)));
       if (window) expect(p.maxReceiveCount).toBeGreaterThan(spec.maxAttempts);
       expect(p.timeoutSeconds).toBe(spec.timeoutSeconds);
       expect(p.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * p.timeoutSeconds);

@@ -25,6 +25,13 @@ export interface StageSpec {
 }
 
 /**
+ * How long embed and match wait out a rate limit (OpenAI's embeddings, Pinecone's queries) before a record
+ * counts as failed: a burst of new problems can hold OpenAI's tokens-per-minute limit for minutes, and with
+ * five attempts alone its records were dead-lettered within 30 s.
+ */
+const RATE_LIMIT_WINDOW = 30 * 60;
+
+/**
  * The pipeline, once. Both runtimes are built from this: the embedded runtime wires a local queue per
  * stage, the SST stacks create a queue, DLQ, function and one EventBridge rule per consumed event.
  *
@@ -41,12 +48,13 @@ export const STAGES = {
   embed: {
     description: "mask variable parts, fingerprint, embed",
     consumes: ["alarm.received"], emits: ["alarm.embedded"],
-    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 256, ordered: false,
+    // OpenAI's rate limits (429 with a delay of up to minutes) must not dead-letter alarms: see RATE_LIMIT_WINDOW.
+    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 256, ordered: false, retryWindowSeconds: RATE_LIMIT_WINDOW,
   },
   match: {
     description: "dedup / regression decision, runbook retrieval; writes the incident",
     consumes: ["alarm.embedded", "alarm.resolved"], emits: ["incident.decided", "incident.changed"],
-    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 512, ordered: true,
+    batchSize: 10, timeoutSeconds: 60, maxAttempts: 5, memoryMb: 512, ordered: true, retryWindowSeconds: RATE_LIMIT_WINDOW,
   },
   enrich: {
     description: "recommendation text and similar past resolutions",

@@ -29,10 +29,11 @@ export const enrichStage: StageHandler = async (event, ports) => {
     // and in a storm it does every few hundred ms. Only the merge is redone, not the advice (an LLM call); handed
     // back to the queue instead, the event ran out of receives and dead-lettered, and the page never went out.
     for (let tries = 1; ; tries++) {
-      const fresh = (await ports.incidents.get(alarm.tenant_id, outcome.incident_id)) ?? incident;
-      incident = { ...fresh, recommendations, similar_resolutions: pastResolutions };
+      const fresh: Incident = (await ports.incidents.get(alarm.tenant_id, outcome.incident_id)) ?? incident;
+      const merged: Incident = { ...fresh, recommendations, similar_resolutions: pastResolutions };
+      incident = merged;
       try {
-        await ports.incidents.put(incident);
+        await ports.incidents.put(merged);
         break;
       } catch (err) {
         if (!(err instanceof Conflict) || tries >= MERGE_TRIES) throw err;

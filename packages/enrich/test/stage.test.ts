@@ -20,7 +20,7 @@ interface Fake {
   warnings: string[];
 }
 
-const fake = (over: { query?: () => Promise<VectorMatch[]>; list?: () => Promise<{ items: Runbook[]; next_cursor: string | null }>; embed?: () => Promise<Float32Array[]>; writer?: RecommendationWriter; put?: () => Promise<void> } = {}): Fake => {
+const fake = (over: { query?: () => Promise<VectorMatch[]>; list?: () => Promise<{ items: Runbook[]; next_cursor: string | null }>; embed?: () => Promise<Float32Array[]>; writer?: RecommendationWriter; put?: (i: Incident) => Promise<void> } = {}): Fake => {
   const stored = new Map<string, Incident>();
   const outcomes: Outcome[] = [];
   const warnings: string[] = [];

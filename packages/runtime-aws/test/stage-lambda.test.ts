@@ -148,6 +148,20 @@ describe("stage Lambda: one SQS batch", () => {
     expect(again.MessageId).toBe(record.messageId);
   });
 
+  it.each(["embed", "match"] as const)("keeps a rate-limited %s record past maxAttempts while it is inside the stage's retry window", async (stage) => {
+    const handler = stageLambda(stage, async () => { throw new RetryLater("429 Too Many Requests", 1000); }, aws.ports);
+    const now = new Date().toISOString();
+    const alarm = { alarm_id: `alm_rl_${stage}`, tenant_id: "tl", source: "http" as const, error: "boom", service: "api", severity: "HIGH" as const, metadata: {}, occurred_at: now, received_at: now };
+    const event = stage === "embed"
+      ? makeEvent("alarm.received", "tl", alarm.alarm_id, alarm, now)
+      : makeEvent("alarm.embedded", "tl", alarm.alarm_id, { alarm, masked: "boom", fingerprint: "fp", vector: "" }, now);
+    const [record] = await recordsFor(stage, [envelope(event)]);
+    const spent = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(STAGES[stage].maxAttempts + 3) } };
+    // Failed for a retry, not dead-lettered: the limit lifts within minutes.
+    expect((await handler({ Records: [spent] }, lambdaContext())).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect((await dlqMessages(stage)).some((m) => JSON.parse(m.Body!).detail.id === event.id)).toBe(false);
+  });
+
   it("sends Poison to the stage's DLQ with the reason and does not fail the record", async () => {
     const handler = stageLambda("enrich", async () => { throw new Poison("webhook URL points at 10.0.0.1"); }, aws.ports);
     const [record] = await recordsFor("enrich", [envelope(decided(3))]);
