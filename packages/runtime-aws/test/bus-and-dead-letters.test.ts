@@ -1,10 +1,12 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent, type PipelineEvent } from "@ir/core";
 import { newTenant } from "@ir/api";
 import { ingestStage } from "@ir/ingest";
 import { SqsDeadLetters } from "../src/adapters/dead-letters";
+import type { SqsLazy } from "../src/clients";
+import { LazyClient } from "../src/sdk/lazy-client";
 import { ProcessedEvents } from "../src/lambda/processed-events";
 import { runBatch } from "../src/lambda/sqs-batch";
 import type { SourceQueues } from "../src/lambda/source-queues";
@@ -110,6 +112,30 @@ describe("DeadLetters on the SQS DLQs", () => {
     const [again] = await waitFor("replayed forwarded event", () => receiveAll(forwarded).then((ms) => (ms.length ? ms : undefined)));
     expect(JSON.parse(again.Body!).account).toBe("123456789012");
     expect((await receiveAll(aws.env.emulators.ingestQueueUrl)).map((m) => m.Body)).not.toContain(record.body);
+  });
+
+  it("replays a forwarded event that SQS's own redrive moved (a crash, a timeout) to the forwarded-alarms queue too", async () => {
+    const forwarded = (await aws.env.sqs.send(new CreateQueueCommand({ QueueName: "ir-test-ingest-forwarded-redriven" }))).QueueUrl!;
+    const body = JSON.stringify({ "detail-type": "CloudWatch Alarm State Change", source: "aws.cloudwatch", account: "210987654321", detail: { crashed: true } });
+    // What the redrive leaves: the body as sent, no reason or details of ours, the source queue in a system attribute
+    // (which fauxqs does not set: added here as SQS would).
+    await aws.env.sqs.send(new SendMessageCommand({ QueueUrl: aws.ports.config.deadLetterQueueUrls.ingest, MessageBody: body }));
+    const sqs: SqsLazy = new LazyClient(() => import("../src/sdk/sqs"), (sdk) => {
+      const client = new sdk.SQSClient({});
+      client.middlewareStack.add((next) => async (args) => {
+        const out = await next(args);
+        for (const m of (out.output as { Messages?: Message[] }).Messages ?? []) m.Attributes = { ...m.Attributes, DeadLetterQueueSourceArn: "arn:aws:sqs:us-east-1:000000000000:ir-test-ingest-forwarded-redriven" };
+        return out;
+      }, { step: "initialize" });
+      return client;
+    });
+    const deadLetters = new SqsDeadLetters(sqs, aws.ports.table, aws.ports.bus, { ingest: aws.ports.config.ingestQueueUrl, forwarded, deadLetters: aws.ports.config.deadLetterQueueUrls });
+    const letter = (await deadLetters.list(null, { limit: 50 })).items.find((d) => d.body === body)!;
+    expect(letter).toMatchObject({ stage: "ingest", reason: expect.stringContaining("maxReceiveCount") });
+    expect(await deadLetters.replay(null, letter.id)).toBe(true);
+    const [again] = await waitFor("replayed redriven event", () => receiveAll(forwarded).then((ms) => (ms.length ? ms : undefined)));
+    expect(again.Body).toBe(body);
+    expect((await receiveAll(aws.env.emulators.ingestQueueUrl)).map((m) => m.Body)).not.toContain(body);
   });
 
   it("lists a raw message ingest dead-lettered after its key named a tenant to that tenant, which can replay it", async () => {

@@ -123,12 +123,23 @@ export class SqsDeadLetters implements DeadLetters {
       reason,
       failed_at: failedAt,
       attempts: details.attempts ?? Number(m.Attributes?.ApproximateReceiveCount ?? 0),
-      ...(details.queue ? { queue: details.queue } : {}),
+      ...(this.fromForwarded(details, m) ? { queue: "forwarded" } : {}),
       body,
       // Kept for replay only (an ingest message's API key travels here); never listed.
       attributes: JSON.stringify(attrs),
       expires_at: ttlIn(Date.now(), KEEP_S),
     }, { expression: "attribute_not_exists(pk)" }).catch((err: Error) => { if (err.name !== "ConditionalCheckFailedException") throw err; });
+  }
+
+  /**
+   * A raw message the runtime dead-lettered says which ingest queue it came from; one SQS moved itself (a crash, a
+   * timeout) only names its source queue. Replayed to the direct-publish queue, a forwarded event has no key to
+   * name its tenant, and would be dead-lettered again.
+   */
+  private fromForwarded(details: Partial<DeadLetterDetails>, m: Message): boolean {
+    if (details.queue) return details.queue === "forwarded";
+    const source = m.Attributes?.DeadLetterQueueSourceArn;
+    return !!source && !!this.queues.forwarded && source.split(":").pop() === this.queues.forwarded.split("/").pop();
   }
 
   /** Removes a tenant's catalogued dead letters (messages still in the DLQs are swept first). */
