@@ -200,7 +200,34 @@ const loadDispatchers = () => (dispatchers ??= import("undici").then(({ Agent, b
 export const fetchTarget = (allowPrivate: boolean) => async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
   const { fetch, publicOnly, anywhere } = await loadDispatchers();
   const res = (await fetch(url, { ...(init as object), dispatcher: allowPrivate ? anywhere : publicOnly })) as unknown as Response;
-  if (res.ok || !privateHosts.has(hostKey(new URL(url).hostname))) return res;
+  if (res.ok || !privateHosts.has(hostKey(new URL(url).hostname))) return bounded(res);
   await res.body?.cancel().catch(() => undefined);
   return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
 };
+
+/**
+ * What is read of a tenant's endpoint's answer: enough for the excerpt a failure quotes. Read whole (as the Slack
+ * client reads every answer), an endpoint streaming gigabytes within the send timeout ran the sender out of memory.
+ */
+export const MAX_ANSWER_BYTES = 4096;
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+function bounded(res: Response): Response {
+  if (!res.body || NULL_BODY.has(res.status)) return res;
+  const reader = res.body.getReader();
+  let left = MAX_ANSWER_BYTES;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(out) {
+      const { done, value } = await reader.read();
+      if (done) { out.close(); return; }
+      const chunk = value.byteLength > left ? value.subarray(0, left) : value;
+      left -= chunk.byteLength;
+      out.enqueue(chunk);
+      if (left > 0) return;
+      out.close();
+      await reader.cancel().catch(() => undefined);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}

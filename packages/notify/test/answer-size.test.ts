@@ -1,0 +1,68 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeEvent, type NotificationChannel } from "@ir/core";
+import { notifyStage } from "../src/index";
+import { refOf } from "../src/channel-ref";
+import { MAX_ANSWER_BYTES } from "../src/ssrf";
+import { fakePorts, incident, tenant } from "./fakes";
+
+/**
+ * A tenant's endpoint answers with an endless body. The sender reads only what an error excerpt needs and
+ * hangs up: read whole, the answer would exhaust the memory of the process that sends for every tenant.
+ */
+const ENDLESS = 64 * 1024 * 1024;
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => { if (!server) return r(); server.closeAllConnections(); server.close(() => r()); server = undefined; }));
+
+/** Streams `status` with up to 64 MB of body; resolves how many bytes were sent when the client hung up or it ended. */
+const endless = async (status: number) => {
+  let sent = 0;
+  let hungUp!: (n: number) => void;
+  const done = new Promise<number>((r) => (hungUp = r));
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(status, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(64 * 1024, "x");
+      const pump = () => {
+        while (sent < ENDLESS) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+        hungUp(sent);
+      };
+      res.on("close", () => hungUp(sent));
+      pump();
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, sent: done };
+};
+
+const send = (channel: NotificationChannel) => notifyStage(
+  makeEvent("notification.send", "tenant_1", "a1", { incident_id: "inc_1", change: "opened", channel: refOf(channel), payload: { text: "hello" } }, new Date().toISOString()),
+  fakePorts({ tenant: tenant({ channels: [channel] }), incidents: [incident()], settings: { allowPrivateTargets: true } }),
+);
+
+describe("answers of tenants' endpoints are read only as far as they are needed", () => {
+  it.each([
+    ["a Slack webhook answering 200", (url: string): NotificationChannel => ({ type: "slack", webhook_url: `${url}/services/T/B/x` }), 200],
+    ["a webhook answering 200", (url: string): NotificationChannel => ({ type: "webhook", url: `${url}/hook`, secret: "whsec_0123456789abcdef" }), 200],
+  ])("%s with an endless body is delivered, and the rest of the body is never read", async (_, channel, status) => {
+    const target = await endless(status);
+    await send(channel(target.url));
+    // The socket buffers hold some: far less than the 64 MB the endpoint had to send.
+    expect(await target.sent).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it("a Slack webhook answering 400 with an endless body is dead-lettered with a short excerpt", async () => {
+    const target = await endless(400);
+    // A public host would get its excerpt; loopback is private, so only the status (see fetchTarget).
+    const err = await send({ type: "slack", webhook_url: `${target.url}/services/T/B/x` }).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/slack answered 400/);
+    expect(err!.message.length).toBeLessThan(MAX_ANSWER_BYTES);
+    expect(await target.sent).toBeLessThan(8 * 1024 * 1024);
+  });
+});
