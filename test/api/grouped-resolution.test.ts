@@ -43,4 +43,32 @@ describe("an incident fed by several alerts of one Alertmanager group", () => {
     expect(resolved.incident_id).toBe(one.incident_id);
     expect(await incidents()).toHaveLength(1);
   });
+
+  it("with 25 alerts folded in, stays open while any of them fires; past the 100 it tracks, it waits for a person", async () => {
+    const group = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `10.1.${Math.floor((from + i) / 250)}.${(from + i) % 250}`);
+    const hosts = group(25);
+    const fire = (hs: string[]) => webhook(...hs.map((h) => alert(`fp-${h}`, h, "firing")));
+    const resolve = (hs: string[]) => webhook(...hs.map((h) => alert(`fp-${h}`, h, "resolved")));
+    const before = new Set((await incidents()).map((i) => i.incident_id));
+    const fresh = async () => (await incidents()).filter((i) => !before.has(i.incident_id));
+
+    await fire(hosts);
+    await settled();
+    const [one] = await fresh();
+    await resolve(hosts.slice(5));
+    await settled();
+    expect(await fresh()).toEqual([expect.objectContaining({ incident_id: one.incident_id, status: "OPEN" })]);
+    await resolve(hosts.slice(0, 5));
+    await until(async () => (await fresh())[0]?.status === "RESOLVED" || null);
+
+    // A regression of it, fed by more alerts than it tracks: all those it tracks resolving does not close it.
+    const many = group(105, 25);
+    await fire(many);
+    await settled();
+    const regression = (await fresh()).find((i) => i.status === "OPEN")!;
+    expect(regression.regression_of).toBe(one.incident_id);
+    await resolve(many);
+    await settled();
+    expect((await api.req("GET", `/api/v1/incidents/${regression.incident_id}`)).body).toMatchObject({ status: "OPEN", source_keys_overflowed: true });
+  });
 });

@@ -53,6 +53,22 @@ describe("alarm sources through the embedded server", () => {
     expect((await incidentsOf("i-12345678901234567")).filter((i) => i.status === "OPEN")).toEqual([]);
   });
 
+  it("an OK delivered after a later ALARM of the same alarm leaves the incident open; the next OK resolves it", async () => {
+    const base = payload("cloudwatch-alarm-state-change.json");
+    const event = { ...base, resources: ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:QueueDepthHigh"], detail: { ...base.detail, alarmName: "QueueDepthHigh" } };
+    const first = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "ALARM", "2026-11-29T12:00:00Z"));
+    const { incident_id } = (await api.req("GET", `/api/v1/alarms/${first.body.alarms[0]}?wait=10`)).body;
+    // ALARM 12:00, OK 12:05, ALARM 12:07: the 12:05 OK arrives last (its first delivery was throttled).
+    const again = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "ALARM", "2026-11-29T12:07:00Z"));
+    expect((await api.req("GET", `/api/v1/alarms/${again.body.alarms[0]}?wait=10`)).body).toMatchObject({ status: "existing", incident_id });
+    await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T12:05:00Z"));
+    await srv.pump.idle();
+    expect((await api.req("GET", `/api/v1/incidents/${incident_id}`)).body).toMatchObject({ status: "OPEN", occurrences: 2 });
+
+    await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T12:10:00Z"));
+    await until(async () => (await api.req("GET", `/api/v1/incidents/${incident_id}`)).body.status === "RESOLVED" || null);
+  });
+
   it("INSUFFICIENT_DATA is recorded, not paged", async () => {
     const before = (await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents.length;
     const r = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(payload("cloudwatch-alarm-state-change.json"), "INSUFFICIENT_DATA", "2026-11-29T11:00:00Z"));

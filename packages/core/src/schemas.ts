@@ -126,6 +126,10 @@ export const Incident = z.object({
    * group often fold into one incident; it resolves when the last of them does, not the first.
    */
   resolved_source_keys: z.array(z.string()).optional(),
+  /** When each source key last started firing (the alarm's `occurred_at`): a resolution older than that came late, and is ignored. */
+  source_fired_at: z.record(z.string(), isoDate).optional(),
+  /** More alerts folded in than `source_keys` tracks: the incident no longer resolves itself from sources. */
+  source_keys_overflowed: z.boolean().optional(),
   flapping: z.boolean(),
   /**
    * What resolved it (the event id of a source's "resolved", or a digest of the API request): the same resolution

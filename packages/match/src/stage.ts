@@ -30,6 +30,12 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   const resolution = { resolution: r.resolution, resolved_by: r.resolved_by };
   // Already resolved: a redelivery of this event (or any resolve) completes what a failure cut short; else nothing.
   if (incident.status !== "OPEN") return (await resolveIncident(ports, incident, resolution, cause)).events;
+  // Older than the key's latest firing, it ended an earlier one and was delivered late (an EventBridge retry after a
+  // 429, an unordered queue): the alert fires on. Applied, it would close an incident whose alarm is still on.
+  const firedAt = incident.source_fired_at?.[r.source_key];
+  if (firedAt && Date.parse(firedAt) > Date.parse(r.occurred_at)) return [];
+  // More alerts folded in than it tracks: which of them still fire is unknown, so a person resolves it.
+  if (incident.source_keys_overflowed) return [];
   // Another source key of the incident still fires (a sibling alert of the same group, folded into it by dedup):
   // resolving now would page a regression when that one fires again.
   const resolvedKeys = addKey(incident.resolved_source_keys ?? [], r.source_key);
@@ -134,7 +140,7 @@ function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach
   const severity = maxSeverity(target.severity, e.alarm.severity);
   let next = appendHistory(
     {
-      ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, source_keys: addKey(target.source_keys, e.alarm.source_key),
+      ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, ...firedBy(target, e.alarm),
       // Firing again: no longer among the keys that said resolved.
       ...(target.resolved_source_keys?.length ? { resolved_source_keys: target.resolved_source_keys.filter((k) => k !== e.alarm.source_key) } : {}),
     },
@@ -163,7 +169,8 @@ async function open(ports: Ports, tenant: Tenant, e: AlarmEmbedded, d: Decision,
     ],
     resolution: null, resolved_at: null, resolved_by: null, resolved_runbook_id: null,
     regression_of: regressionOf?.incident_id ?? null,
-    fingerprint: e.fingerprint, template: d.kind === "attach" ? d.template : e.masked, source_keys: addKey([], alarm.source_key), flapping: false,
+    fingerprint: e.fingerprint, template: d.kind === "attach" ? d.template : e.masked, source_keys: [], flapping: false,
+    ...firedBy({ source_keys: [] }, alarm),
   };
   await ports.incidents.put(incident);
   await ports.vectors.upsert(tenantNamespace(tenant.tenant_id), [{
@@ -178,5 +185,24 @@ async function open(ports: Ports, tenant: Tenant, e: AlarmEmbedded, d: Decision,
   return incident;
 }
 
-const addKey = (keys: string[], key: string | undefined) => (key && !keys.includes(key) ? [...keys, key].slice(-20) : keys);
+/**
+ * Source keys one incident tracks (the alerts of a group folded into it). Past this many it tracks no more and
+ * stops resolving itself from sources: resolved when the tracked ones were, it would close with others firing.
+ */
+const MAX_SOURCE_KEYS = 100;
+
+const addKey = (keys: string[], key: string) => (keys.includes(key) ? keys : [...keys, key]);
+
+/** What an alarm's firing changes in its incident's record of source keys: the key, and when it last fired. */
+function firedBy(i: Pick<Incident, "source_keys" | "source_fired_at">, alarm: AlarmEmbedded["alarm"]): Partial<Incident> {
+  const key = alarm.source_key;
+  if (!key) return {};
+  const known = i.source_keys.includes(key);
+  if (!known && i.source_keys.length >= MAX_SOURCE_KEYS) return { source_keys_overflowed: true };
+  const last = i.source_fired_at?.[key];
+  return {
+    ...(known ? {} : { source_keys: [...i.source_keys, key] }),
+    ...(last && Date.parse(last) >= Date.parse(alarm.occurred_at) ? {} : { source_fired_at: { ...i.source_fired_at, [key]: alarm.occurred_at } }),
+  };
+}
 const round = (n: number) => Math.round(n * 1000) / 1000;
