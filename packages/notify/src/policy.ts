@@ -208,7 +208,10 @@ const step = (s: NotifyState, change: Change, incident: Incident, now: Date, rul
 
   switch (change) {
     case "resolved":
-      if (s.phase === "open") { out.push("resolved"); s.phase = "resolved"; s.announced_at = at; }
+      if (s.phase === "open") { out.push("resolved"); s.announced_at = at; }
+      // Also when never announced (below min_severity, or its opening not routed yet): an opening routed after
+      // this, with the incident read before it was resolved, must not page for it.
+      s.phase = "resolved";
       return;
     case "opened":
     case "regressed":
@@ -223,7 +226,9 @@ const step = (s: NotifyState, change: Change, incident: Incident, now: Date, rul
         return; // an opened or regressed the channels already heard
       }
       if (!announceable) return;
-      if (change === "opened" && s.phase === "resolved") return;
+      // An incident never reopens (a recurrence after its resolve is a new incident): this routing read it before
+      // the resolve (AWS routes concurrently), and announcing it would page with no resolve to follow.
+      if (s.phase === "resolved") return;
       // Unordered (on AWS a resolution skips enrich and overtakes its opening): announcing an incident that is
       // already resolved would page for it, and no resolve would follow.
       if (incident.status !== "OPEN") return;

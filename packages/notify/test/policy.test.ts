@@ -17,6 +17,8 @@ const T0 = Date.parse("2024-02-12T10:00:00Z");
 const play = (steps: Step[], minSeverity: Severity = "LOW") => {
   let state: NotifyState = initialState();
   return steps.map((step, n) => {
+    // As in the pipeline, an incident that regresses after its resolve is a new incident, whose state starts from its predecessor's.
+    if (step.changes.includes("regressed") && state.phase === "resolved") state = inheritState(state);
     const result = decide(state, `evt_${n}`, step.changes, incident(step.incident), new Date(T0 + step.at * 60_000), { ...DEFAULT_RULES, minSeverity });
     state = result.state;
     return { notify: result.notify, context: result.context };
@@ -76,6 +78,22 @@ const cases: Array<{ name: string; minSeverity?: Severity; steps: Step[] }> = [
       { at: 40, changes: ["recurred"], incident: { severity: "LOW", occurrences: 5 }, expect: [] },
       { at: 41, changes: ["escalated"], incident: { severity: "HIGH", occurrences: 6 }, expect: ["escalated"] },
       { at: 50, changes: ["resolved"], incident: { severity: "HIGH", status: "RESOLVED" }, expect: ["resolved"] },
+    ],
+  },
+  {
+    // On AWS notify routes concurrently: the opening read the incident OPEN, the resolve committed first.
+    name: "an opening routed after the resolve, with the incident read before it, pages for nothing",
+    steps: [
+      { at: 0, changes: ["resolved"], incident: { status: "RESOLVED" }, expect: [] },
+      { at: 0, changes: ["opened"], expect: [] },
+    ],
+  },
+  {
+    name: "an escalation routed after the resolve went out, with the incident read before it, pages for nothing",
+    steps: [
+      { at: 0, changes: ["opened"], expect: ["opened"] },
+      { at: 5, changes: ["resolved"], incident: { status: "RESOLVED" }, expect: ["resolved"] },
+      { at: 5, changes: ["escalated"], incident: { severity: "CRITICAL" }, expect: [] },
     ],
   },
   {
@@ -187,6 +205,7 @@ describe("notification policy", () => {
     // prepare: inc_1 fired three times and is flapping
     let first = initialState();
     for (const [n, c] of (["opened", "resolved", "regressed", "resolved", "regressed"] as Change[]).entries()) {
+      if (c === "regressed") first = inheritState(first);
       first = decide(first, `e1_${n}`, [c], incident({ status: c === "resolved" ? "RESOLVED" : "OPEN" }), new Date(T0 + n * 60_000), DEFAULT_RULES).state;
     }
     const regression = incident({ incident_id: "inc_2", regression_of: "inc_1" });
