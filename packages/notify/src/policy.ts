@@ -87,6 +87,8 @@ export interface PendingPage {
   at: string;
   /** Failed attempts so far, counted as the runtimes count them. */
   failures: number;
+  /** The channel (ChannelRef id) it goes to: a resolve waits only for its own channel's. None before 2026-11: any channel's. */
+  channel?: string;
 }
 
 export interface NotifyState {
@@ -104,8 +106,10 @@ export interface NotifyState {
   recent: Array<Decision & { event_id: string }>;
   /** Triggers of this incident's alert not yet delivered: a resolve of it waits for them. */
   pages?: PendingPage[];
-  /** When the last resolve of this incident's alert that was delivered had been routed: older triggers are stale. */
+  /** When the last resolve of this incident's alert that was delivered had been routed: older triggers are stale. Every channel's, before 2026-11. */
   closed_at?: string | null;
+  /** The same per channel (ChannelRef id). */
+  closed?: Record<string, string>;
 }
 
 const RECENT = 20;

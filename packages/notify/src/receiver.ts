@@ -26,13 +26,19 @@ export interface Receiver<C extends NotificationChannel> {
   /** Resolves on success; throws RetryLater or Poison as the runtime contract asks. */
   send(delivery: Delivery<C>): Promise<void>;
   /**
-   * For a channel whose messages open and close one thing by key (a PagerDuty alert): the incident whose key
-   * this payload opens or closes, so that sends retried on their own still reach it in order (delivery-order.ts).
+   * For a channel whose messages open and close something (a PagerDuty alert, a consumer's ticket): the incident
+   * whose thread this send opens, updates or closes, so that sends retried on their own still reach it in order
+   * (delivery-order.ts).
    */
-  order?(payload: Payload): Sequenced | null;
+  order?(send: { payload: Payload; incident_id: string; change: string }): Sequenced | null;
 }
 
 export interface Sequenced {
   incidentId: string;
+  /** False for the send that closes the thread: it waits for the ones before it. */
   opens: boolean;
 }
+
+/** A thread per incident, closed by its resolve (Slack, webhooks). */
+export const byIncident = ({ incident_id, change }: { incident_id: string; change: string }): Sequenced =>
+  ({ incidentId: incident_id, opens: change !== "resolved" });

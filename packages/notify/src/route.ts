@@ -58,22 +58,23 @@ export const routeChange = async (event: PipelineEvent, data: IncidentChanged, p
       return undefined;
     }
     const sends: Array<PipelineEvent<"notification.send">> = [];
-    // Triggers of this incident's alert, so that a resolve of it waits for them (delivery-order.ts).
-    const triggers: string[] = [];
+    // Sends that open or update a channel's thread, so that its resolve waits for them (delivery-order.ts).
+    const triggers: Array<{ id: string; channel: string }> = [];
     for (const change of decision.notify) {
       const notice = toNotice(change, incident, decision.context, ports.settings.publicUrl, now);
       for (const channel of channels) {
         const receiver = receiverFor(channel);
         const payload = receiver.build(notice, channel);
         if (payload === null) continue;
-        const send = makeEvent("notification.send", tenantId, `${event.id}:${sends.length}`, { incident_id: incident.incident_id, change, channel: refOf(channel), payload }, at);
+        const ref = refOf(channel);
+        const send = makeEvent("notification.send", tenantId, `${event.id}:${sends.length}`, { incident_id: incident.incident_id, change, channel: ref, payload }, at);
         sends.push(send);
-        const seq = receiver.order?.(payload);
-        if (seq?.opens && seq.incidentId === incident.incident_id) triggers.push(send.id);
+        const seq = receiver.order?.({ payload, incident_id: incident.incident_id, change });
+        if (seq?.opens && seq.incidentId === incident.incident_id) triggers.push({ id: send.id, channel: ref.id });
       }
     }
     let next = decision.state;
-    if (next !== state && triggers.length) next = { ...next, pages: [...(next.pages ?? []), ...triggers.map((id) => ({ id, at, failures: 0 }))] };
+    if (next !== state && triggers.length) next = { ...next, pages: [...(next.pages ?? []), ...triggers.map(({ id, channel }) => ({ id, channel, at, failures: 0 }))] };
     // A fire while flapping (the one that started it included) moves the end of the hold: check again then. A
     // redelivery (its decision found, the state unchanged) emits it again: the first run may not have got it out.
     const fire = quietCheckFire(next);

@@ -212,3 +212,45 @@ describe("a flapping lineage that stays fixed", () => {
     expect(run.dead).toEqual([]);
   });
 });
+
+describe("webhook and Slack threads keep their order per channel", () => {
+  const sendTo = async (type: string, event: PipelineEvent) =>
+    (await notifyStage(event, ports)).find((e) => e.type === "notification.send" && (e.data as { channel: { type: string } }).channel.type === type)!;
+  const changesAt = (r: HttpReceiver) => r.requests.map((q) => q.json<{ change: string }>().change);
+
+  it("a webhook's resolved, routed during the receiver's outage, arrives after the opening it closes", async () => {
+    // prepare: a webhook channel whose receiver is down for the opening's first tries
+    const hook = slack;
+    ports = fakePorts({ tenant: tenant({ channels: [{ type: "webhook", url: `${hook.url}/ir`, secret: "whsec_0123456789abcdef" }] }), incidents: [incident()], settings: { allowPrivateTargets: true } });
+    hook.reply({ status: 503 }, { status: 503 });
+    const opening = await sendTo("webhook", changed("a1", "inc_1", ["opened"]));
+    await expect(notifyStage(opening, ports)).rejects.toBeInstanceOf(RetryLater);
+    ports.putIncident(resolved());
+    const resolve = await sendTo("webhook", changed("r1", "inc_1", ["resolved"]));
+    // act: the young resolve comes round first
+    const waited = await notifyStage(resolve, ports).catch((e: unknown) => e);
+    await expect(notifyStage(opening, ports)).rejects.toBeInstanceOf(RetryLater);
+    await notifyStage(opening, ports);
+    await notifyStage(resolve, ports);
+    // assess: the consumer got the opening before the resolve
+    expect(waited).toBeInstanceOf(RetryLater);
+    expect(changesAt(hook)).toEqual(["opened", "opened", "opened", "resolved"]);
+  });
+
+  it("a resolve to Slack does not wait out PagerDuty's outage", async () => {
+    // prepare: PagerDuty is down; Slack took the opening
+    pagerduty.reply(...Array.from({ length: 5 }, () => ({ status: 503 })));
+    const routed = await notifyStage(changed("a1", "inc_1", ["opened"]), ports);
+    for (const send of routed) await notifyStage(send, ports).catch(() => undefined);
+    ports.putIncident(resolved());
+    const resolves = await notifyStage(changed("r1", "inc_1", ["resolved"]), ports);
+    const toSlack = resolves.find((e) => (e.data as { channel: { type: string } }).channel.type === "slack")!;
+    const toPagerDuty = resolves.find((e) => (e.data as { channel: { type: string } }).channel.type === "pagerduty")!;
+    // act
+    await notifyStage(toSlack, ports);
+    const pdWaits = await notifyStage(toPagerDuty, ports).catch((e: unknown) => e);
+    // assess
+    expect(slack.requests).toHaveLength(2);
+    expect(pdWaits).toBeInstanceOf(RetryLater);
+  });
+});

@@ -9,5 +9,5 @@ export const pagerduty: Receiver<ChannelOf<"pagerduty">> = {
   build: (notice) => buildPagerDutyEvent(notice),
   send: sendPagerDuty,
   // A resolve overtaking its trigger after an outage would leave the alert open for a resolved incident.
-  order: (payload) => sequenceOf(payload as unknown as PagerDutyEvent),
+  order: ({ payload }) => sequenceOf(payload as unknown as PagerDutyEvent),
 };

@@ -1,4 +1,4 @@
-import type { ChannelOf, Receiver } from "../receiver";
+import { byIncident, type ChannelOf, type Receiver } from "../receiver";
 import { MASK, maskUrl } from "../mask";
 import { buildWebhookPayload } from "./payload";
 import { sendWebhook } from "./send";
@@ -8,4 +8,6 @@ export const webhook: Receiver<ChannelOf<"webhook">> = {
   mask: (channel) => ({ ...channel, url: maskUrl(channel.url), ...(channel.secret ? { secret: MASK } : {}) }),
   build: (notice) => buildWebhookPayload(notice),
   send: sendWebhook,
+  // After an outage a young resolve would arrive before the opening it closes: a consumer's ticket left open.
+  order: byIncident,
 };
