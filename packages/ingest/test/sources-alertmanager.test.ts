@@ -79,7 +79,10 @@ describe("normalizeAlertmanager", () => {
     { severity: "Warning", expected: "MEDIUM" },
     { severity: "info", expected: "LOW" },
     { severity: "error", expected: "HIGH" },
-    { severity: "none", expected: "HIGH" },
+    // kube-prometheus's always-firing Watchdog says "none".
+    { severity: "none", expected: "LOW" },
+    { severity: "page", expected: "CRITICAL" },
+    { severity: "sometimes", expected: "HIGH" },
     { severity: undefined, expected: "HIGH" },
   ])("severity label $severity is $expected (tenant default HIGH)", ({ severity, expected }) => {
     // prepare

@@ -88,7 +88,16 @@ describe("severityFromLabel", () => {
     ["warning", "MEDIUM"],
     ["low", "LOW"],
     ["info", "LOW"],
-    ["P1", "MEDIUM"],
+    ["page", "CRITICAL"],
+    ["P1", "CRITICAL"],
+    ["SEV-1", "CRITICAL"],
+    ["p2", "HIGH"],
+    ["sev 3", "MEDIUM"],
+    ["ticket", "MEDIUM"],
+    ["P4", "LOW"],
+    ["none", "LOW"],
+    ["P9", "MEDIUM"],
+    ["constructor", "MEDIUM"],
     [undefined, "MEDIUM"],
   ] as const)("%s → %s", (label, severity) => {
     // act
