@@ -140,6 +140,8 @@ const maskRun = (run: string): string => {
   return "<id>";
 };
 const NUMBERED = /^([A-Za-z]{2,})\d+$/;
+/** The letters Kubernetes draws pod and ReplicaSet suffixes from (no vowels, no y): five of them are no word. */
+const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
 
 /**
  * A token that is not one value as a whole: key=value pairs, identifiers with embedded numbers
@@ -156,17 +158,21 @@ const maskCompound = (core: string): string => {
   let onlyValues = true;
   let sawValue = false;
   let runs = 0;
+  let previousValue = false;
   for (const m of core.matchAll(ALNUM_RUN)) {
     const start = m.index ?? 0;
     let sep = core.slice(last, start);
-    const masked = maskRun(m[0]);
+    const end = start + m[0].length;
+    // A Kubernetes pod's random suffix has no digit one time in five (payment-7d9f8b6c4-bcdfg): it varies all the same.
+    const masked = previousValue && sep === "-" && end === core.length && POD_SUFFIX.test(m[0]) ? "<id>" : maskRun(m[0]);
     const value = isPlaceholder(masked);
     // "blk_-123" and "blk_123" are the same id kind: a sign glued to a separator is not structure.
     if (value && sep.length > 1 && sep.endsWith("-")) sep = sep.slice(0, -1);
     if (value) sawValue = true;
     else onlyValues = false;
+    previousValue = value;
     out += sep + masked;
-    last = start + m[0].length;
+    last = end;
     runs += 1;
   }
   out += core.slice(last);

@@ -45,6 +45,8 @@ describe("mask", () => {
     ["job id", "job_20231105_x finished", "job_<num>_x finished"],
     ["request id", "req-8f3a9b2c1d timed out", "req-<hex> timed out"],
     ["pod name", "pod checkout-5f7c9d8b6-qx2lp restarted", "pod checkout-<hex>-<id> restarted"],
+    ["pod name, suffix without a digit", "pod checkout-5f7c9d8b6-bcdfg restarted", "pod checkout-<hex>-<id> restarted"],
+    ["a last word is not a pod suffix", "node-7-drain check-disk front-end", "node-<num>-drain check-disk front-end"],
     ["numbered device", "link down on eth3", "link down on eth<num>"],
     ["mixed random id", "session aZ3kQ9x expired", "session <id> expired"],
   ])("%s", (_name, input, expected) => {
