@@ -51,6 +51,20 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     for (const later of again.slice(1)) expect(later).toMatchObject({ status: "existing", incident_id: again[0].incident_id });
   });
 
+  it("a LOW alert that keeps coming back regresses at HIGH each time, not one level higher each time", async () => {
+    const alarm = "Replication slot wal_archive is 3 hours behind";
+    let id = (await api.report(alarm, "pg-archive", { severity: "LOW" })).body.incident_id;
+    const severities = [];
+    for (let round = 0; round < 3; round++) {
+      expect((await api.req("POST", `/api/v1/incidents/${id}/resolve`, { resolution: "renewed", resolved_by: "oncall@acme.io" })).status).toBe(200);
+      const again = (await api.report(alarm, "pg-archive", { severity: "LOW" })).body;
+      expect(again).toMatchObject({ status: "regression", regression_of: id });
+      severities.push(again.severity);
+      id = again.incident_id;
+    }
+    expect(severities).toEqual(["HIGH", "HIGH", "HIGH"]);
+  });
+
   it("answers 202 and then the outcome at GET /api/v1/alarms/{id}", async () => {
     const r = await api.report("Connection refused to redis:6379", "cart", {}, "");
     expect(r.status).toBe(202);

@@ -155,7 +155,9 @@ async function open(ports: Ports, tenant: Tenant, e: AlarmEmbedded, d: Decision,
   const catalog = await runbookCatalog(ports, tenant);
   const ranked = catalog.index.search(runbookQuery(alarm), vector, RUNBOOKS_SHOWN);
   const best = ranked[0];
-  const severity = regressionOf ? escalateForRegression(maxSeverity(alarm.severity, regressionOf.severity)) : alarm.severity;
+  // Escalated from this alarm's severity, and never below its predecessor's: escalated from the predecessor's own
+  // (already escalated) severity instead, a flapping LOW alert became CRITICAL at its second regression.
+  const severity = regressionOf ? maxSeverity(escalateForRegression(alarm.severity), regressionOf.severity) : alarm.severity;
   const incident: Incident = {
     incident_id: ports.newId("inc"), tenant_id: tenant.tenant_id, error_message: alarm.error, service: alarm.service, severity, status: "OPEN",
     runbook_matched: !!best && best.similarity >= ports.embedder.thresholds.runbook,
