@@ -26,7 +26,12 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   if (!tenant || !tenant.settings.auto_resolve) return [];
   const id = await ports.incidents.findBySourceKey(r.tenant_id, r.source_key);
   const incident = id ? await ports.incidents.get(r.tenant_id, id) : null;
-  if (!incident) return [];
+  if (!incident) {
+    // Its firing is not decided yet (on AWS it goes through embed, which may be waiting out a rate limit): kept for
+    // the decision, which closes the incident it opens. Dropped, the incident would stay open with its alert over.
+    await ports.kv.put<EarlyResolution>(r.tenant_id, earlyKey(r.source_key), { occurred_at: r.occurred_at, resolved_by: r.resolved_by, resolution: r.resolution, cause });
+    return [];
+  }
   const resolution = { resolution: r.resolution, resolved_by: r.resolved_by };
   // Already resolved: a redelivery of this event (or any resolve) completes what a failure cut short; else nothing.
   if (incident.status !== "OPEN") return (await resolveIncident(ports, incident, resolution, cause)).events;
@@ -45,6 +50,10 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   }
   return (await resolveIncident(ports, { ...incident, resolved_source_keys: [] }, resolution, cause)).events;
 }
+
+/** A source's resolution that found no incident for its key yet, kept per tenant under earlyKey. */
+interface EarlyResolution { occurred_at: string; resolved_by: string; resolution: string; cause: string }
+const earlyKey = (sourceKey: string) => `early-resolution:${sourceKey}`;
 
 const candidateOf = (i: Incident, score: number): Candidate => ({ incident_id: i.incident_id, status: i.status, template: i.template, score, created_at: i.created_at });
 
@@ -109,6 +118,14 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
       event_id: ports.newId("aud"), tenant_id: tenant.tenant_id, at: now, actor: "system", action: `incident.${audited}`,
       target: incident.incident_id, details: { alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) } },
     });
+  }
+  if (status === "new" && alarm.source_key && tenant.settings.auto_resolve) {
+    // The source said resolved before this firing was decided (see resolveFromSource): it opens already over.
+    const early = await ports.kv.get<EarlyResolution>(tenant.tenant_id, earlyKey(alarm.source_key));
+    if (early && Date.parse(early.occurred_at) >= Date.parse(alarm.occurred_at)) {
+      const resolved = await resolveIncident(ports, incident, { resolution: early.resolution, resolved_by: early.resolved_by }, early.cause);
+      return [decided(e, resolved.incident, status, changes, decision, now), ...resolved.events];
+    }
   }
 
   return [decided(e, incident, status, changes, decision, now)];
