@@ -87,6 +87,30 @@ describe("API key lifecycle: several labelled keys, rotation with overlap, revoc
     expect(await status(r.body.api_key)).toBe(200);
   });
 
+  it("keeps a rotated key's earlier expiry when it is rotated again inside its overlap", async () => {
+    const k = await owner.req("POST", "/api/v1/keys", { label: "leaked" });
+    issued.push(k.body.api_key);
+    const first = await owner.req("POST", `/api/v1/keys/${k.body.key_id}/rotate`, { overlap_seconds: 300 });
+    issued.push(first.body.api_key);
+    const again = await owner.req("POST", `/api/v1/keys/${k.body.key_id}/rotate`);
+    issued.push(again.body.api_key);
+    expect(again.body.old_key_expires_at).toBe(first.body.old_key_expires_at);
+  });
+
+  it("refuses to revoke a tenant's last key that does not expire, and says what to do instead", async () => {
+    const solo = await srv.client.tenant("solo-key-co");
+    issued.push(solo.api_key);
+    const [only] = (await solo.client.req("GET", "/api/v1/keys")).body.keys as Array<{ key_id: string }>;
+    const refused = await solo.client.req("DELETE", `/api/v1/keys/${only.key_id}`);
+    expect(refused).toMatchObject({ status: 409, body: { error: { message: expect.stringContaining("rotate it") } } });
+    expect((await solo.client.req("GET", "/api/v1/incidents")).status).toBe(200);
+    // With another key, it goes.
+    const spare = await solo.client.req("POST", "/api/v1/keys", { label: "spare" });
+    issued.push(spare.body.api_key);
+    expect((await solo.client.req("DELETE", `/api/v1/keys/${only.key_id}`)).status).toBe(200);
+    expect((await solo.client.req("GET", "/api/v1/incidents")).status).toBe(401);
+  });
+
   it("does not let one tenant list, rotate or revoke another's keys", async () => {
     const other = await srv.client.tenant("other-co");
     issued.push(other.api_key);

@@ -15,6 +15,11 @@ import { settingsRoutes } from "./routes/settings";
 
 /** SQS's message size: anything we accept must fit through the AWS runtime's queues too. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * No id we issue is longer. A longer one names nothing, and is answered 404 before it reaches a store: DynamoDB
+ * and S3 refuse keys past 1,024 bytes with errors that would answer 500.
+ */
+const MAX_ID_LENGTH = 256;
 
 /** The whole HTTP contract as one function of (request) → response, shared by node:http and API Gateway. */
 export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
@@ -42,6 +47,7 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
       const m = router.match(req.method, req.path);
       if (!m) return json(404, { error: { code: "not_found", message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
       if ("allowed" in m) return json(405, { error: { code: "method_not_allowed", message: `use ${m.allowed.join(", ")}` } }, { allow: m.allowed.join(", ") });
+      if (Object.values(m.params).some((v) => v.length > MAX_ID_LENGTH)) return json(404, { error: { code: "not_found", message: `no such id: longer than ${MAX_ID_LENGTH} characters` } });
       return await m.route({ req, params: m.params });
     } catch (err) {
       return toResponse(err, (e) => ports.log.error({ err: e, method: req.method, path: req.path.slice(0, 200) }, "unhandled error"));

@@ -1,4 +1,4 @@
-import { generateApiKey, hashKey, keyPrefix, NotFound, type ApiKey, type Ports } from "@ir/core";
+import { Conflict, generateApiKey, hashKey, keyPrefix, NotFound, type ApiKey, type Ports } from "@ir/core";
 import { audit } from "./audit";
 
 /**
@@ -40,9 +40,13 @@ async function liveKey(ports: Ports, tenantId: string, keyId: string) {
   return key;
 }
 
-/** Revoked now, even one inside a rotation's overlap. */
+/** Revoked now, even one inside a rotation's overlap; never the tenant's last lasting key. */
 export async function revokeKey(ports: Ports, tenantId: string, keyId: string, actor: string) {
   await liveKey(ports, tenantId, keyId);
+  // Without a key a tenant cannot even ask for its own erasure, and on AWS nothing issues it another.
+  const now = ports.clock.now().toISOString();
+  const others = (await ports.tenants.listKeys(tenantId)).filter((k) => k.key_id !== keyId && isLive(k, now) && !k.expires_at);
+  if (others.length === 0) throw new Conflict("this is the tenant's last key that does not expire: rotate it (overlap_seconds 0 ends it at once) or create another first");
   await ports.tenants.expireKey(tenantId, keyId, ports.clock.now().toISOString());
   await audit(ports, tenantId, actor, "key.revoked", keyId);
 }
@@ -50,7 +54,9 @@ export async function revokeKey(ports: Ports, tenantId: string, keyId: string, a
 /** A new key with the old one's label now; the old one keeps working for `overlapSeconds` so deploys can roll. */
 export async function rotateKey(ports: Ports, tenantId: string, keyId: string, overlapSeconds: number, actor: string) {
   const old = await liveKey(ports, tenantId, keyId);
-  const expires = new Date(ports.clock.now().getTime() + overlapSeconds * 1000).toISOString();
+  const asked = new Date(ports.clock.now().getTime() + overlapSeconds * 1000).toISOString();
+  // Rotated again inside its overlap: the earlier expiry stands (a leaked key's short overlap must not become a day).
+  const expires = old.expires_at && old.expires_at < asked ? old.expires_at : asked;
   await ports.tenants.expireKey(tenantId, old.key_id, expires);
   const fresh = await issueKey(ports, tenantId, old.label, actor);
   await audit(ports, tenantId, actor, "key.rotated", old.key_id, { replaced_by: fresh.key.key_id, old_expires_at: expires });

@@ -30,12 +30,13 @@ export class IngestRateLimiter {
     const rate = this.ratePerSecond(tenant);
     if (!Number.isFinite(rate)) return;
     const capacity = rate * BURST_SECONDS;
-    // A batch larger than the whole bucket could never pass; it pays for a full bucket instead.
+    // A batch larger than the whole bucket could never pass at its cost: it passes with a full bucket, and pays
+    // all of it, leaving the bucket in debt. Charged only a bucket, batches of thousands went at many times the rate.
     const price = Math.min(cost, capacity);
     const nowMs = this.clock.now().getTime();
     const b = this.refilled(tenant.tenant_id, rate, capacity, nowMs);
     if (b.tokens >= price) {
-      b.tokens -= price;
+      b.tokens -= cost;
       return;
     }
     const waitSeconds = (price - b.tokens) / rate;

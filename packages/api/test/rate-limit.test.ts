@@ -45,6 +45,17 @@ describe("per-tenant ingest token bucket", () => {
     expect(big?.headers["retry-after"]).toBe("2");
   });
 
+  it("charges a batch larger than the bucket all of it: batches of thousands stay at the plan's rate", () => {
+    const { take, advance } = setup(10);
+    let passed = 0;
+    // A batch of 1,000 every 2 s for a minute: at 10 alarms/s, one in fifty batches' worth may pass.
+    for (let i = 0; i < 30; i++) {
+      if (take(1_000) === null) passed += 1_000;
+      advance(2_000);
+    }
+    expect(passed).toBeLessThanOrEqual(60 * 10 + 1_000);
+  });
+
   it("keeps tenants apart", () => {
     const { take } = setup(10);
     for (let i = 0; i < 20; i++) take(1, tenant("a"));

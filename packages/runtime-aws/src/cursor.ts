@@ -10,6 +10,7 @@ export const encodeCursor = (value: string): string => Buffer.from(value, "utf8"
 export const decodeCursor = (cursor: string | undefined, prefix: string): string | undefined => {
   if (!cursor) return undefined;
   const value = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!value.startsWith(prefix) || value.length === prefix.length) throw new BadRequest("cursor: not a next_cursor this listing returned");
+  // Sort keys are short ids; DynamoDB refuses keys over 1,024 bytes with an error that would answer 500.
+  if (!value.startsWith(prefix) || value.length === prefix.length || value.length > 512) throw new BadRequest("cursor: not a next_cursor this listing returned");
   return value;
 };

@@ -96,6 +96,18 @@ describe("end to end on the emulators", () => {
     expect((await call("GET", `/api/v1/incidents/${incident.incident_id}`, { headers: { "x-api-key": t.api_key } })).body.occurrences).toBe(2);
   });
 
+  it("answers 404 for an id or 400 for a cursor too long for a DynamoDB key, not 500", async () => {
+    const t = await newTenant("long-ids");
+    const headers = { "x-api-key": t.api_key };
+    const long = "x".repeat(1_100);
+    for (const path of [`/api/v1/incidents/inc_${long}`, `/api/v1/alarms/alm_${long}`, `/api/v1/runbooks/rb_${long}`]) {
+      expect((await call("GET", path, { headers })).status).toBe(404);
+    }
+    expect((await call("POST", `/api/v1/dlq/dl_${long}/replay`, { headers })).status).toBe(404);
+    const cursor = Buffer.from(`inc#${long}`).toString("base64url");
+    expect((await call("GET", `/api/v1/incidents?cursor=${cursor}`, { headers })).status).toBe(400);
+  });
+
   it("?wait ends in time to answer 202 when the function has less time left than asked for", async () => {
     const t = await newTenant("short-wait");
     await mappings.stop();
