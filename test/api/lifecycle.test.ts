@@ -139,5 +139,13 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     const schema = post.requestBody.content["application/json"].schema;
     const resolved = schema.$ref ? doc.body.components.schemas[schema.$ref.split("/").pop()] : schema;
     expect(resolved.required).toEqual(expect.arrayContaining(["error", "service"]));
+    // Every `{name}` of a path is declared, as OpenAPI requires (code generators refuse the document otherwise).
+    for (const [path, ops] of Object.entries(doc.body.paths as Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>)) {
+      const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      for (const op of Object.values(ops)) expect(op.parameters?.filter((p) => p.in === "path").map((p) => p.name).sort() ?? [], path).toEqual(names.sort());
+    }
+    // Request bodies are the schemas that validate them, limits included.
+    const resolve = doc.body.paths["/api/v1/incidents/{incident_id}/resolve"].post.requestBody.content["application/json"].schema;
+    expect(resolve.properties.resolution.maxLength).toBe(10_000);
   });
 });

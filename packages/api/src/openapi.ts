@@ -2,6 +2,8 @@ import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Run
 import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
 import * as z from "zod";
 import { CreateTenant } from "./routes/tenants";
+import { CommentBody, ResolveBody } from "./routes/incidents";
+import { CreateKey, RotateKey } from "./routes/account";
 import { SettingsPatch, SettingsView } from "./routes/settings";
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -13,7 +15,10 @@ const errors = {
   "404": ok("not found (also another tenant's object)", ErrorBody),
 };
 const TENANT_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }, { basic: [] }];
+const rateLimited = { "429": ok("past the plan's ingest rate; Retry-After says when to try again", ErrorBody) };
 const tenantOp = (summary: string, extra: Omit<ZodOpenApiOperationObject, "summary">): ZodOpenApiOperationObject => ({ summary, security: TENANT_SECURITY, ...extra });
+/** The `{name}` segments of a path template, declared as OpenAPI requires. */
+const inPath = (...names: string[]) => ({ requestParams: { path: z.object(Object.fromEntries(names.map((n) => [n, z.string().max(256)]))) } });
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export const openApiDocument = () =>
@@ -37,28 +42,28 @@ export const openApiDocument = () =>
         post: tenantOp("report an alarm", {
           parameters: [{ name: "wait", in: "query" as const, schema: { type: "integer" as const, minimum: 0, maximum: 30 } }, { name: "Idempotency-Key", in: "header" as const, schema: { type: "string" as const } }],
           requestBody: body(AlarmReport),
-          responses: { "200": ok("decided within ?wait", Outcome), "202": ok("queued", z.object({ alarm_id: z.string(), status: z.literal("queued") })), "402": ok("plan limit", ErrorBody), "413": ok("body too large", ErrorBody), ...errors },
+          responses: { "200": ok("decided within ?wait", Outcome), "202": ok("queued", z.object({ alarm_id: z.string(), status: z.literal("queued") })), "402": ok("plan limit", ErrorBody), "413": ok("body too large", ErrorBody), ...rateLimited, ...errors },
         }),
         get: tenantOp("list incidents, newest first", { responses: { "200": ok("a page", z.object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })), ...errors } }),
       },
-      "/api/v1/alarms/{alarm_id}": { get: tenantOp("an alarm's outcome", { responses: { "200": ok("queued or decided", Outcome), ...errors } }) },
-      "/api/v1/incidents/{incident_id}": { get: tenantOp("an incident", { responses: { "200": ok("the document", Incident), ...errors } }) },
+      "/api/v1/alarms/{alarm_id}": { get: tenantOp("an alarm's outcome", { ...inPath("alarm_id"), responses: { "200": ok("queued or decided", Outcome), ...errors } }) },
+      "/api/v1/incidents/{incident_id}": { get: tenantOp("an incident", { ...inPath("incident_id"), responses: { "200": ok("the document", Incident), ...errors } }) },
       "/api/v1/incidents/{incident_id}/resolve": {
-        post: tenantOp("resolve, crediting the runbook used", { requestBody: body(z.object({ resolution: z.string(), resolved_by: z.string(), runbook_id: z.string().optional() })), responses: { "200": ok("resolved (or this same resolution again)"), ...errors, "409": ok("already resolved by another resolution; nothing changed", ErrorBody) } }),
+        post: tenantOp("resolve, crediting the runbook used", { ...inPath("incident_id"), requestBody: body(ResolveBody), responses: { "200": ok("resolved (or this same resolution again)"), ...errors, "409": ok("already resolved by another resolution; nothing changed", ErrorBody) } }),
       },
-      "/api/v1/incidents/{incident_id}/comments": { post: tenantOp("comment", { requestBody: body(z.object({ user: z.string(), comment: z.string() })), responses: { "201": ok("added"), ...errors } }) },
+      "/api/v1/incidents/{incident_id}/comments": { post: tenantOp("comment", { ...inPath("incident_id"), requestBody: body(CommentBody), responses: { "201": ok("added"), ...errors } }) },
       "/api/v1/runbooks": {
         post: tenantOp("create a runbook", { requestBody: body(RunbookInput), responses: { "201": ok("created", z.object({ runbook_id: z.string() })), ...errors } }),
         get: tenantOp("list runbooks", { responses: { "200": ok("a page", z.object({ runbooks: z.array(Runbook), next_cursor: z.string().nullable() })), ...errors } }),
       },
       "/api/v1/runbooks/suggestions": { get: tenantOp("draft runbooks for problems resolved by hand alike, three times or more", { responses: { "200": ok("suggestions"), ...errors } }) },
       "/api/v1/runbooks/suggestions/{suggestion_id}/accept": {
-        post: tenantOp("create the suggested runbook; the body may edit title, content, tags", { requestBody: body(RunbookInput.partial()), responses: { "201": ok("created", z.object({ runbook_id: z.string(), suggestion_id: z.string() })), "402": ok("plan limit", ErrorBody), ...errors } }),
+        post: tenantOp("create the suggested runbook; the body may edit title, content, tags", { ...inPath("suggestion_id"), requestBody: body(RunbookInput.partial()), responses: { "201": ok("created", z.object({ runbook_id: z.string(), suggestion_id: z.string() })), "402": ok("plan limit", ErrorBody), ...errors } }),
       },
       "/api/v1/runbooks/{runbook_id}": {
-        get: tenantOp("a runbook", { responses: { "200": ok("the runbook", Runbook), ...errors } }),
-        put: tenantOp("replace a runbook", { requestBody: body(RunbookInput), responses: { "200": ok("updated", Runbook), ...errors } }),
-        delete: tenantOp("delete a runbook", { responses: { "200": ok("deleted"), ...errors } }),
+        get: tenantOp("a runbook", { ...inPath("runbook_id"), responses: { "200": ok("the runbook", Runbook), ...errors } }),
+        put: tenantOp("replace a runbook", { ...inPath("runbook_id"), requestBody: body(RunbookInput), responses: { "200": ok("updated", Runbook), ...errors } }),
+        delete: tenantOp("delete a runbook", { ...inPath("runbook_id"), responses: { "200": ok("deleted"), ...errors } }),
       },
       "/api/v1/analytics": {
         get: tenantOp("dashboard figures over whole UTC days (default: the last 30)", {
@@ -66,8 +71,8 @@ export const openApiDocument = () =>
           responses: { "200": ok("figures, trends and the assumptions behind estimates"), ...errors },
         }),
       },
-      "/api/v1/ingest/alertmanager": { post: tenantOp("Alertmanager webhook (version 4)", { responses: { "202": ok("queued"), ...errors } }) },
-      "/api/v1/ingest/cloudwatch": { post: tenantOp("CloudWatch alarm via EventBridge or SNS", { responses: { "202": ok("queued"), ...errors } }) },
+      "/api/v1/ingest/alertmanager": { post: tenantOp("Alertmanager webhook (version 4)", { responses: { "202": ok("queued"), "402": ok("plan limit: nothing in it would get through", ErrorBody), ...rateLimited, ...errors } }) },
+      "/api/v1/ingest/cloudwatch": { post: tenantOp("CloudWatch alarm via EventBridge or SNS", { responses: { "202": ok("queued"), "402": ok("plan limit", ErrorBody), ...rateLimited, ...errors } }) },
       "/api/v1/notifications": {
         put: tenantOp("set notification routing; a webhook channel without `secret` gets a signing secret, shown once in this answer", { requestBody: body(NotificationSettings), responses: { "200": ok("saved, secrets masked except the webhook signing secrets this call generated"), ...errors } }),
         get: tenantOp("notification routing, secrets masked", { responses: { "200": ok("settings"), ...errors } }),
@@ -80,14 +85,15 @@ export const openApiDocument = () =>
         }),
       },
       "/api/v1/keys": {
-        post: tenantOp("create a key (shown once)", { requestBody: body(z.object({ label: z.string() })), responses: { "201": ok("created"), ...errors } }),
+        post: tenantOp("create a key (shown once)", { requestBody: body(CreateKey), responses: { "201": ok("created"), ...errors } }),
         get: tenantOp("list keys (prefix only)", { responses: { "200": ok("keys"), ...errors } }),
       },
-      "/api/v1/keys/{key_id}": { delete: tenantOp("revoke a key", { responses: { "200": ok("revoked"), ...errors } }) },
-      "/api/v1/keys/{key_id}/rotate": { post: tenantOp("rotate with an overlap window", { responses: { "201": ok("new key"), ...errors } }) },
+      "/api/v1/keys/{key_id}": { delete: tenantOp("revoke a key", { ...inPath("key_id"), responses: { "200": ok("revoked"), "409": ok("the tenant's last key that does not expire: rotate it instead", ErrorBody), ...errors } }) },
+      "/api/v1/keys/{key_id}/rotate": { post: tenantOp("rotate with an overlap window (body optional)", { ...inPath("key_id"), requestBody: body(RotateKey), responses: { "201": ok("new key"), ...errors } }) },
       "/api/v1/usage": { get: tenantOp("this month's usage against the plan", { responses: { "200": ok("usage"), ...errors } }) },
       "/api/v1/audit": { get: tenantOp("append-only audit trail, newest first", { responses: { "200": ok("a page"), ...errors } }) },
       "/api/v1/dlq": { get: tenantOp("dead-lettered messages", { responses: { "200": ok("a page"), ...errors } }) },
+      "/api/v1/dlq/{dead_letter_id}/replay": { post: tenantOp("queue a dead-lettered message again", { ...inPath("dead_letter_id"), responses: { "202": ok("queued again"), ...errors } }) },
       "/api/v1/tenant": { delete: tenantOp("erase all of this tenant's data", { responses: { "200": ok("deleted"), ...errors } }) },
     },
   });

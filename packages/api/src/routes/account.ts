@@ -9,8 +9,8 @@ import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
 
-const CreateKey = z.object({ label: z.string().trim().min(1).max(100) });
-const RotateKey = z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).optional() });
+export const CreateKey = z.object({ label: z.string().trim().min(1).max(100) });
+export const RotateKey = z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).optional() });
 
 /** Keys, notification routing, usage, audit and erasure: what a tenant manages about itself. */
 export const accountRoutes = (r: Router, deps: Deps) => {
