@@ -119,6 +119,9 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     expect(s.body.runbooks).toEqual([]);
     expect((await solo.req("GET", "/api/v1/runbooks/rb_global_lambda-timeout")).status).toBe(404);
     expect((await api.req("GET", "/api/v1/runbooks/rb_global_lambda-timeout")).status).toBe(200);
+    // Nor can it be credited with one.
+    const credit = await solo.req("POST", `/api/v1/incidents/${s.body.incident_id}/resolve`, { resolution: "raised the timeout", resolved_by: "me", runbook_id: "rb_global_lambda-timeout" });
+    expect(credit).toMatchObject({ status: 400, body: { error: { message: "runbook_id: no such runbook" } } });
   });
 
   it("serves runbook CRUD", async () => {

@@ -84,7 +84,10 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     const body = parseBody(req, ResolveBody);
     await mutate(deps, tenant.tenant_id, async (ports) => {
       const inc = await getIncident(tenant, params.id);
-      if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(await ports.runbooks.get("global", body.runbook_id))) throw new BadRequest("runbook_id: no such runbook");
+      // A global runbook only for tenants that use them: for the others it does not exist (GET answers 404 too).
+      if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(tenant.settings.global_runbooks && (await ports.runbooks.get("global", body.runbook_id)))) {
+        throw new BadRequest("runbook_id: no such runbook");
+      }
       const cause = resolutionCause(inc.incident_id, body);
       // Resolved and done, by another resolution: a 200 would tell this caller its resolution and runbook were
       // recorded when nothing was. A retry of what is recorded, or naming the runbook a source-resolved incident lacks, goes on.
