@@ -24,6 +24,7 @@ describe("bad input gets a clear 4xx and the server stays up", () => {
     ["metadata not an object", { error: "x", service: "x", metadata: [1] }, 400, /metadata/],
     ["prototype pollution", '{"error":"x","service":"y","__proto__":{"admin":true}}', 202, null],
     ["service too long", { error: "x", service: "s".repeat(201) }, 400, /service/],
+    ["control character in service", { error: "x", service: "pay\u0000ments" }, 400, /service: must not contain control characters/],
   ])("POST /api/v1/incidents with %s", async (_, body, status, message) => {
     const r = await api.req("POST", "/api/v1/incidents", body);
     expect(r.status).toBe(status);
@@ -58,6 +59,21 @@ describe("bad input gets a clear 4xx and the server stays up", () => {
     const r = await api.req(method, path, method === "GET" || method === "DELETE" ? undefined : { version: "3", channels: [{ type: "fax" }] });
     expect(r.status).toBe(status);
     expect(r.body.error.code).toEqual(expect.any(String));
+  });
+
+  it("an alert whose service label holds a NUL is decided, and the alarms committed with it too", async () => {
+    const other = (await srv.client.tenant("bystander")).client;
+    const webhook = api.req("POST", "/api/v1/ingest/alertmanager", {
+      version: "4", status: "firing", receiver: "ir", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
+      alerts: [{ status: "firing", labels: { alertname: "Odd", service: "a\u0000b" }, annotations: { summary: "odd service name" }, startsAt: "2031-01-01T00:00:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint: "nul-1" }],
+    });
+    // Reported alongside, so that they share its group commit.
+    const bystanders = Array.from({ length: 8 }, (_, i) => other.report(`Replica ${i} lagging behind primary`, "db"));
+    expect((await webhook).status).toBe(202);
+    for (const r of await Promise.all(bystanders)) expect(r.status).toBe(200);
+    await srv.pump.idle();
+    const [incident] = (await api.req("GET", "/api/v1/incidents?limit=500")).body.incidents.filter((i: { error_message: string }) => i.error_message.includes("odd service name"));
+    expect(incident).toMatchObject({ service: "a\u0000b", status: "OPEN" });
   });
 
   it("is still serving after all of the above", async () => {

@@ -17,7 +17,7 @@ export const ALARM_SOURCES = ["http", "alertmanager", "cloudwatch", "sns", "sqs"
 /** Body of `POST /api/v1/incidents` (and of an SQS direct publish). */
 export const AlarmReport = z.object({
   error: text(16_000),
-  service: text(200),
+  service: text(200).regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters"),
   severity: Severity.optional(),
   metadata: Metadata.optional(),
   occurred_at: isoDate.optional(),

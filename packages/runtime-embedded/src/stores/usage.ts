@@ -3,6 +3,12 @@ import type { Db, Tx } from "../db";
 import { WriteBack } from "../write-back";
 
 const SEP = "\u0000";
+/** Tenant ids and periods never hold the separator; a counter may (it can name a service, which a source chose). */
+const unkey = (key: string): [string, string, string] => {
+  const a = key.indexOf(SEP);
+  const b = key.indexOf(SEP, a + 1);
+  return [key.slice(0, a), key.slice(a + 1, b), key.slice(b + 1)];
+};
 
 export class SqliteUsage implements UsageMeter {
   private readonly addStmt;
@@ -13,7 +19,7 @@ export class SqliteUsage implements UsageMeter {
   private readonly pending: WriteBack<number>;
   constructor(private readonly db: Db, tx: Tx) {
     this.addStmt = db.prepare("INSERT INTO usage (tenant_id, period, counter, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n");
-    this.pending = tx.track(new WriteBack<number>((key, n) => this.addStmt.run(...key.split(SEP), n)));
+    this.pending = tx.track(new WriteBack<number>((key, n) => this.addStmt.run(...unkey(key), n)));
   }
   async add(tenantId: string, period: string, counter: string, n: number) {
     if (!this.pending.active) { this.addStmt.run(tenantId, period, counter, n); return; }
@@ -24,7 +30,7 @@ export class SqliteUsage implements UsageMeter {
     const rows = this.db.prepare("SELECT counter, n FROM usage WHERE tenant_id = ? AND period = ?").all(tenantId, period) as Array<{ counter: string; n: number }>;
     const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.counter, r.n]));
     for (const [key, n] of this.pending.entries()) {
-      const [t, p, c] = key.split(SEP);
+      const [t, p, c] = unkey(key);
       if (t === tenantId && p === period) counts[c] = (counts[c] ?? 0) + n;
     }
     return counts;
