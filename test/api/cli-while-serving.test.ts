@@ -20,9 +20,11 @@ describe("ir commands while the server runs: their changes take effect within a 
 
   it("a key revoked with `ir keys revoke` is refused (401) on the report path", async () => {
     const t = await srv.client.tenant("revoked-co");
+    const { body } = await t.client.req("GET", "/api/v1/keys");
+    // Not its last key: that one cannot be revoked.
+    expect((await t.client.req("POST", "/api/v1/keys", { label: "spare" })).status).toBe(201);
     // The key is cached by the server from here on.
     expect((await t.client.report("disk full on host 1", "db", {}, "")).status).toBe(202);
-    const { body } = await t.client.req("GET", "/api/v1/keys");
 
     await ir("keys", "revoke", body.keys[0].key_id, "--tenant", t.tenant_id);
     const revokedAt = Date.now();

@@ -58,6 +58,9 @@ export class Pump {
   /** The last pass left sends queued for want of a free slot (its own, or its tenant's). */
   private sendsWaiting = false;
   private idleWaiters: Array<() => void> = [];
+  /** Passes that failed as a whole in a row (see carefulPass); no pass starts before `retryAfter` while there are. */
+  private failedPasses = 0;
+  private retryAfter = 0;
 
   constructor(
     private readonly queue: LocalQueue,
@@ -104,16 +107,52 @@ export class Pump {
 
   private async drain() {
     if (this.running || this.stopped) return;
+    if (this.failedPasses > 0 && Date.now() < this.retryAfter) { this.armTimer(); return; }
     this.running = true;
     try {
-      while (!this.stopped && (await this.pass())) { /* until a pass finds nothing to do */ }
+      while (!this.stopped && (await (this.failedPasses > 0 ? this.carefulPass() : this.pass()))) { /* until a pass finds nothing to do */ }
     } catch (err) {
-      this.ports.log.error({ err }, "pump failed; retrying");
+      this.backOff(err);
     } finally {
       this.running = false;
     }
     this.armTimer();
     if (this.sends.size === 0 && !this.hasDue()) for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  /** A failure no savepoint contained: the next passes wait, then take one message per transaction. */
+  private backOff(err: unknown) {
+    this.failedPasses++;
+    const delay = backoffMs(this.failedPasses - 1);
+    this.retryAfter = Date.now() + delay;
+    this.ports.log.error({ err, failed_passes: this.failedPasses, retry_in_ms: Math.round(delay) }, "pump failed; retrying");
+  }
+
+  /**
+   * After a pass failed as a whole (SQLite rolled it back: a full disk; a write that threw at COMMIT), one message
+   * per transaction until none is due. The one that fails its own counts an attempt, in a transaction of its own,
+   * and waits for its retry, to be dead-lettered after its stage's attempts like any failing message; without
+   * this, it failed every pass, at once and forever, with every message behind it. When even that write fails
+   * (the disk is still full), the pump backs off.
+   */
+  private async carefulPass(): Promise<boolean> {
+    const claimed = await this.writer.exclusive(() => {
+      for (const stage of STAGE_NAMES) {
+        const [msg] = this.queue.claim(stage, 1, Date.now());
+        if (msg) return [stage, msg] as const;
+      }
+      return null;
+    });
+    if (!claimed) { this.failedPasses = 0; return false; }
+    const [stage, msg] = claimed;
+    // What it emits is queued, not handed on in memory: the next stages run in transactions of their own too.
+    const queued = (out: PipelineEvent[]) => this.route(out, STAGE_NAMES.length, new Map());
+    try {
+      await this.writer.exclusive(() => this.handle(stage, msg, queued));
+    } catch (err) {
+      await this.writer.exclusive(() => this.failed(stage, msg, err));
+    }
+    return true;
   }
 
   private async pass(): Promise<boolean> {
@@ -208,7 +247,7 @@ export class Pump {
       this.timer.unref();
       return;
     }
-    const soonest = this.sendsWaiting ? SATURATED_POLL_MS : 5;
+    const soonest = Math.max(this.sendsWaiting ? SATURATED_POLL_MS : 5, this.failedPasses > 0 ? this.retryAfter - Date.now() : 0);
     this.timer = setTimeout(this.kick, Math.max(soonest, Math.min(t - Date.now(), 60_000)));
     this.timer.unref();
   }

@@ -82,12 +82,21 @@ export class Writer {
     // First without a savepoint per write and per stage run; if anything fails, the whole batch is redone with them.
     this.commit(batch, true)
       .catch((err) => (err instanceof RedoCarefully ? this.commit(batch, false) : Promise.reject(err)))
+      // Failed as a whole, past what a savepoint contains (SQLite rolled the transaction back, a write-back threw at
+      // COMMIT): each write again in a transaction of its own, so that one bad write fails only its own request.
+      .catch((err) => (batch.length > 1 ? this.oneByOne(batch) : Promise.reject(err)))
       .then(
         (results) => batch.forEach((p, i) => { const r = results[i]; if (r.ok) p.resolve(r.v); else p.reject(r.e); }),
         (err) => batch.forEach((p) => p.reject(err)),
       )
       // Writes that came in meanwhile (or the other half) go next, after this group's answers are out.
       .finally(() => { if (this.pending.length) setImmediate(() => this.flush()); else this.flushing = false; });
+  }
+
+  private async oneByOne(batch: typeof this.pending) {
+    const results: Array<{ ok: true; v: unknown } | { ok: false; e: unknown }> = [];
+    for (const p of batch) results.push(...(await this.commit([p], false).catch((e: unknown) => [{ ok: false as const, e }])));
+    return results;
   }
 
   private commit(batch: typeof this.pending, optimistic: boolean) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashKey, Unauthorized, type Alarm } from "@ir/core";
-import { newTenant, revokeKey } from "@ir/api";
+import { newTenant, issueKey, revokeKey } from "@ir/api";
 import { DB_FILE } from "../src/db";
 import { openStore } from "../src/start";
 
@@ -73,6 +73,9 @@ describe("ChangeWatch: commits by another connection to the store", () => {
     const server = store();
     const { tenant, key, apiKey } = await tenantIn(server);
     const cli = store(server.dir);
+    // A tenant's last lasting key cannot be revoked: it gets a second one first.
+    await server.writer.exclusive(() => issueKey(server.ports, tenant.tenant_id, "spare", "api"));
+    await server.ports.tenants.findKey(hashKey(apiKey), new Date().toISOString()); // cached again, as a request leaves it
     server.watch.poll();
 
     await cli.writer.exclusive(() => revokeKey(cli.ports, tenant.tenant_id, key.key_id, "cli"));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeEvent, type Alarm, type StageHandler, type StageName } from "@ir/core";
 import { Pump } from "../src/pump";
+import { TransactionLost } from "../src/db";
 import { openStore } from "../src/start";
 
 const TENANT = "t_group";
@@ -16,16 +17,18 @@ const alarm = (i: number, error = `disk full on host ${i}`): Alarm => ({
  * Stand-in stages: embed passes the alarm on, match counts it and records an outcome (and fails for an alarm
  * saying "boom"). What is under test is the runtime around them, not the domain.
  */
-function stages(seen: string[]): Record<StageName, StageHandler> {
+function stages(seen: string[], lost: string[] = []): Record<StageName, StageHandler> {
   const none: StageHandler = async () => [];
   return {
     ingest: none, enrich: none, notify: none,
-    embed: async (e) => [makeEvent("alarm.embedded", e.tenant_id, e.id, { alarm: e.data, masked: "", fingerprint: "", vector: null } as never, e.at)],
+    embed: async (e) => [makeEvent("alarm.embedded", e.tenant_id, e.id, { alarm: e.data, masked: "", fingerprint: "", vector: "" } as never, e.at)],
     match: async (e, ports) => {
       const a = (e.data as { alarm: Alarm }).alarm;
       seen.push(a.alarm_id);
       await ports.usage.add(TENANT, "p", "decided", 1);
       if (a.error.includes("boom")) throw new Error("match failed");
+      // What no savepoint contains: SQLite rolled the whole transaction back (a full disk, say).
+      if (a.error.includes("lost")) { lost.push(a.alarm_id); throw new TransactionLost(new Error("SQLITE_FULL")); }
       await ports.alarms.putOutcome(TENANT, { alarm_id: a.alarm_id, status: "new", incident_id: `inc_${a.alarm_id}`, occurrences: 1, severity: "HIGH", runbooks: [], recommendations: [], match: { method: "none", score: 0 } } as never);
       return [];
     },
@@ -34,12 +37,12 @@ function stages(seen: string[]): Record<StageName, StageHandler> {
 
 describe("group commit: accepted alarms are decided in the transaction that accepts them", () => {
   const dirs: string[] = [];
-  const store = (seen: string[]) => {
+  const store = (seen: string[], lost: string[] = []) => {
     const dir = mkdtempSync(join(tmpdir(), "ir-group-"));
     dirs.push(dir);
     let pump: Pump | undefined;
     const s = openStore({ dataDir: dir, LOG_LEVEL: "silent" }, () => pump?.kick());
-    pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, stages(seen));
+    pump = new Pump(s.queue, s.writer, s.ports, s.inTransaction, stages(seen, lost));
     return { ...s, pump };
   };
   afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -94,6 +97,38 @@ describe("group commit: accepted alarms are decided in the transaction that acce
     await ports.alarms.accept(alarm(1), undefined);
     expect(seen).toEqual([]);
     expect(queue.depth()).toEqual({ embed: 1 });
+    db.close();
+  });
+
+  it("an alarm whose decision loses the whole transaction fails alone; the alarms committed with it are decided", async () => {
+    const seen: string[] = [];
+    const { ports, pump, db } = store(seen);
+    const results = await Promise.allSettled([alarm(1), alarm(2, "transaction lost here"), alarm(3)].map((a) => ports.alarms.accept(a, undefined)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((await ports.alarms.get(TENANT, "alm_1"))?.status).toBe("new");
+    expect((await ports.alarms.get(TENANT, "alm_3"))?.status).toBe("new");
+    await pump.stop();
+    db.close();
+  });
+
+  it("a queued message that loses every pass's transaction backs off, counts its attempts, and lets the others through", async () => {
+    const seen: string[] = [];
+    const lost: string[] = [];
+    const { queue, writer, pump, db } = store(seen, lost);
+    await pump.stop(); // queued by hand below, as after a restart
+    const events = [alarm(1), alarm(2, "transaction lost here"), alarm(3), alarm(4)].map((a) => makeEvent("alarm.received", TENANT, a.alarm_id, a, a.received_at));
+    await writer.exclusive(() => queue.publish(events, Date.now()));
+    const running = new Pump(queue, writer, (pump as unknown as { ports: never }).ports, (pump as unknown as { inTransaction: never }).inTransaction, stages(seen, lost));
+    running.kick();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await running.stop();
+    // The others were decided; the failing one was retried a few times, not hundreds, and each try counted.
+    expect([...new Set(seen)].sort()).toEqual(["alm_1", "alm_2", "alm_3", "alm_4"]);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.length).toBeLessThan(10);
+    const row = db.prepare("SELECT attempts FROM queue WHERE stage = 'match' AND event_id LIKE 'alm_2:%'").get() as { attempts: number } | undefined;
+    expect(row?.attempts).toBeGreaterThan(0);
+    expect(db.prepare("SELECT COUNT(*) AS n FROM queue WHERE event_id NOT LIKE 'alm_2:%'").get()).toEqual({ n: 0 });
     db.close();
   });
 });

@@ -37,7 +37,7 @@ describe("a transaction SQLite rolled back by itself", () => {
     db.close();
   });
 
-  it("fails a whole group commit when one of its writes loses the transaction: the writes after it do not commit on their own", async () => {
+  it("when one write of a group commit loses the transaction, it fails alone: the others commit in transactions of their own, never in autocommit", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ir-txfail-"));
     dirs.push(dir);
     const { db, writer } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
@@ -47,8 +47,9 @@ describe("a transaction SQLite rolled back by itself", () => {
     // One tick: one transaction, each write in a savepoint of its own.
     const results = await Promise.allSettled([writer.write(put("big", 1024 * 1024)), writer.write(put("small", 10))]);
 
-    expect(results.map((r) => r.status === "rejected" && (r.reason as { code?: string }).code)).toEqual(["SQLITE_FULL", "SQLITE_FULL"]);
-    expect(db.prepare("SELECT key FROM kv WHERE tenant_id = ?").all(TENANT)).toEqual([]);
+    expect(results.map((r) => r.status === "rejected" && (r.reason as { code?: string }).code)).toEqual(["SQLITE_FULL", false]);
+    expect(db.prepare("SELECT key FROM kv WHERE tenant_id = ?").all(TENANT)).toEqual([{ key: "small" }]);
+    expect(db.inTransaction).toBe(false);
     db.close();
   });
 });
