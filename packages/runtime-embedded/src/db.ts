@@ -174,6 +174,9 @@ export class Tx {
   whenCommitted(fn: () => void) { this.afterCommit.push(fn); }
   /** Caches that may hold uncommitted state register here to be dropped on rollback. */
   whenRolledBack(fn: () => void) { this.onRollback.push(fn); }
+  /** The same caches, told after every commit that what they hold is committed. */
+  whenEveryCommit(fn: () => void) { this.onEveryCommit.push(fn); }
+  private readonly onEveryCommit: Array<() => void> = [];
 
   private rolledBack() { for (const fn of this.onRollback) fn(); }
 
@@ -200,6 +203,7 @@ export class Tx {
     } finally {
       this.depth = 0;
     }
+    for (const fn of this.onEveryCommit) fn();
     const cbs = this.afterCommit;
     this.afterCommit = [];
     for (const cb of cbs) cb();

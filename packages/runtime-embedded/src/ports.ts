@@ -34,7 +34,8 @@ export function createEmbeddedPorts(db: Db, log: Logger, settings: EmbeddedSetti
   const tenants = new SqliteTenants(db);
   const incidents = new SqliteIncidents(db, tx);
   const dropCaches = () => { vectors.invalidate(); tenants.invalidate(); incidents.invalidate(); };
-  tx.whenRolledBack(dropCaches);
+  tx.whenRolledBack(() => { vectors.rolledBack(); tenants.invalidate(); incidents.invalidate(); });
+  tx.whenEveryCommit(() => vectors.committed());
   /**
    * Another connection committed: an `ir` command (keys, tenants, runbooks, dead letters), or an erase by
    * another process. What those can change is read again: keys, tenants, incident documents, runbook

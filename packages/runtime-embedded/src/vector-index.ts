@@ -20,6 +20,8 @@ interface Entry { id: string; metadata: VectorMetadata; slot: number }
  */
 export class LocalVectorIndex implements VectorIndex {
   private readonly spaces = new Map<string, Space>();
+  /** Namespaces written since the last commit: all that a rollback can have made wrong in memory. */
+  private readonly written = new Set<string>();
   private readonly upsertStmt;
   private readonly metadataStmt;
   private readonly deleteStmt;
@@ -30,13 +32,21 @@ export class LocalVectorIndex implements VectorIndex {
     this.deleteStmt = db.prepare("DELETE FROM vectors WHERE namespace = ? AND id = ?");
   }
 
-  /** Drop cached namespaces (after a rollback they may hold uncommitted entries); they reload from SQLite. */
-  invalidate() { this.spaces.clear(); }
+  /** Drop cached namespaces (rows changed behind the index's back: retention, an erase); they reload from SQLite. */
+  invalidate() { this.spaces.clear(); this.written.clear(); }
+  /**
+   * After a rollback: drop the namespaces written since the last commit, which may hold what was undone. Only
+   * those: reloading one of 100k vectors stalls the event loop for seconds, and a retried message rolls back.
+   */
+  rolledBack() { for (const ns of this.written) this.spaces.delete(ns); this.written.clear(); }
+  /** After a commit, what was written is what SQLite holds. */
+  committed() { this.written.clear(); }
   /** Drop one namespace from memory only: its rows were deleted by another connection (an erase there). */
   forget(namespace: string) { this.spaces.delete(namespace); }
 
   async upsert(namespace: string, items: Array<{ id: string; vector: Float32Array; metadata: VectorMetadata }>) {
     const space = this.space(namespace);
+    this.written.add(namespace);
     for (const it of items) {
       this.upsertStmt.run(namespace, it.id, Buffer.from(it.vector.buffer, it.vector.byteOffset, it.vector.byteLength), JSON.stringify(it.metadata));
       space.put(it.id, it.vector, it.metadata);
@@ -55,6 +65,7 @@ export class LocalVectorIndex implements VectorIndex {
     const shard = space.holder(id);
     const entry = shard?.get(id);
     if (!shard || !entry) return;
+    this.written.add(namespace);
     const merged = { ...entry.metadata, ...metadata };
     this.metadataStmt.run(JSON.stringify(merged), namespace, id);
     if (shard.fits(merged)) entry.metadata = merged;
@@ -63,6 +74,7 @@ export class LocalVectorIndex implements VectorIndex {
 
   async delete(namespace: string, ids: string[]) {
     const space = this.space(namespace);
+    this.written.add(namespace);
     for (const id of ids) {
       this.deleteStmt.run(namespace, id);
       space.remove(id);
