@@ -16,7 +16,7 @@ const USAGE = `ir — Incident Responder (embedded runtime)
   ir keys rotate KEY_ID --tenant ID [--overlap SECONDS]
                                             a new key now; the old one works for the overlap (default 86400)
   ir keys revoke KEY_ID --tenant ID         the key stops working at once
-  ir dlq list [--tenant ID]                 dead-lettered messages
+  ir dlq list [--tenant ID] [--cursor C]    dead-lettered messages, newest first, 100 at a time
   ir dlq replay ID                          put one back on its queue
 
 Settings (environment): PORT, HOST, IR_DATA_DIR, IR_ADMIN_KEY, IR_PAGERDUTY_EVENTS_URL, IR_PUBLIC_URL, LOG_LEVEL`;
@@ -26,7 +26,7 @@ async function main(argv: string[]) {
     args: argv, allowPositionals: true,
     options: {
       name: { type: "string" }, plan: { type: "string" }, tenant: { type: "string" }, label: { type: "string" }, "no-global-runbooks": { type: "boolean" },
-      "retention-days": { type: "string" }, overlap: { type: "string" }, help: { type: "boolean", short: "h" },
+      "retention-days": { type: "string" }, overlap: { type: "string" }, cursor: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
   const [cmd, sub, arg] = positionals;
@@ -86,9 +86,10 @@ async function main(argv: string[]) {
         console.log(`revoked ${arg}`);
       }
     } else if (cmd === "dlq" && sub === "list") {
-      const page = await ports.deadLetters.list(values.tenant ?? null, { limit: 100 });
+      const page = await ports.deadLetters.list(values.tenant ?? null, { limit: 100, cursor: values.cursor });
       for (const d of page.items) console.log(`${d.id}\t${d.stage}\t${d.event_type}\t${d.tenant_id}\t${d.failed_at}\t${d.reason}`);
       if (!page.items.length) console.log("no dead letters");
+      if (page.next_cursor) console.log(`more: ir dlq list${values.tenant ? ` --tenant ${values.tenant}` : ""} --cursor ${page.next_cursor}`);
     } else if (cmd === "dlq" && sub === "replay") {
       if (!arg) throw new Error("usage: ir dlq replay ID");
       console.log((await writer.exclusive(() => ports.deadLetters.replay(null, arg))) ? `replayed ${arg}` : `no dead letter ${arg}`);

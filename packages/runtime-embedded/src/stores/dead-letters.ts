@@ -6,12 +6,13 @@ import { decodeCursor, pageOf } from "./page";
 export class SqliteDeadLetters implements DeadLetters {
   constructor(private readonly db: Db, private readonly onReplay: () => void) {}
 
+  /** Newest first. Not by id: ids are text (`dl_<seq>`), and dl_99 sorts after dl_300. */
   async list(tenantId: string | null, q: PageQuery) {
     const after = decodeCursor(q.cursor);
-    const where = [tenantId === null ? "1 = 1" : "tenant_id = ?", after ? "id < ?" : "1 = 1"];
-    const args = [...(tenantId === null ? [] : [tenantId]), ...(after ? [String(after[0])] : [])];
-    const rows = this.db.prepare(`SELECT * FROM dead_letters WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Array<DeadLetter & { type: EventType }>;
-    return pageOf(rows, q.limit, (r) => ({ id: r.id, stage: r.stage, tenant_id: r.tenant_id, event_type: r.type, reason: r.reason, failed_at: r.failed_at, attempts: r.attempts, body: r.body }), (r) => [r.id]);
+    const where = [tenantId === null ? "1 = 1" : "tenant_id = ?", after ? "(failed_at, id) < (?, ?)" : "1 = 1"];
+    const args = [...(tenantId === null ? [] : [tenantId]), ...(after ? [String(after[0]), String(after[1])] : [])];
+    const rows = this.db.prepare(`SELECT * FROM dead_letters WHERE ${where.join(" AND ")} ORDER BY failed_at DESC, id DESC LIMIT ?`).all(...args, q.limit + 1) as Array<DeadLetter & { type: EventType }>;
+    return pageOf(rows, q.limit, (r) => ({ id: r.id, stage: r.stage, tenant_id: r.tenant_id, event_type: r.type, reason: r.reason, failed_at: r.failed_at, attempts: r.attempts, body: r.body }), (r) => [r.failed_at, r.id]);
   }
 
   async replay(tenantId: string | null, id: string) {

@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../src/start";
+
+describe("listing dead letters", () => {
+  const dirs: string[] = [];
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  it("lists the newest first (dl_120 before dl_99), page by page, each once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ir-dl-"));
+    dirs.push(dir);
+    const { db, ports } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const put = db.prepare("INSERT INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES (?, 'notify', 't1', 'notification.send', '{}', 'refused', 8, ?)");
+    for (let i = 1; i <= 120; i++) put.run(`dl_${i}`, new Date(Date.UTC(2031, 0, 1, 0, 0, i)).toISOString());
+
+    const first = await ports.deadLetters.list(null, { limit: 100 });
+    const rest = await ports.deadLetters.list(null, { limit: 100, cursor: first.next_cursor ?? undefined });
+    const ids = [...first.items, ...rest.items].map((d) => d.id);
+    expect(ids.slice(0, 3)).toEqual(["dl_120", "dl_119", "dl_118"]);
+    expect(ids).toHaveLength(120);
+    expect(new Set(ids).size).toBe(120);
+    expect(rest.next_cursor).toBeNull();
+    db.close();
+  });
+});
