@@ -1,17 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { openStore } from "../src/start";
+import { describe, expect, it } from "vitest";
+import { useTempStores } from "./temp-store";
 
 describe("listing dead letters", () => {
-  const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  const store = useTempStores("dl");
 
   it("lists the newest first (dl_120 before dl_99), page by page, each once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ir-dl-"));
-    dirs.push(dir);
-    const { db, ports } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const { db, ports } = store();
     const put = db.prepare("INSERT INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES (?, 'notify', 't1', 'notification.send', '{}', 'refused', 8, ?)");
     for (let i = 1; i <= 120; i++) put.run(`dl_${i}`, new Date(Date.UTC(2031, 0, 1, 0, 0, i)).toISOString());
 

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Alarm } from "@ir/core";
-import { openStore } from "../src/start";
+import { useTempStores } from "./temp-store";
 
 const TENANT = "t_txfail";
 const alarm: Alarm = {
@@ -12,13 +9,10 @@ const alarm: Alarm = {
 };
 
 describe("a transaction SQLite rolled back by itself", () => {
-  const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  const store = useTempStores("txfail");
 
   it("fails with its own error, and leaves nothing behind for the next transaction", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ir-txfail-"));
-    dirs.push(dir);
-    const { db, writer, ports } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const { db, writer, ports } = store();
     const pages = db.pragma("page_count", { simple: true }) as number;
     const limit = db.pragma("max_page_count", { simple: true }) as number;
 
@@ -38,9 +32,7 @@ describe("a transaction SQLite rolled back by itself", () => {
   });
 
   it("when one write of a group commit loses the transaction, it fails alone: the others commit in transactions of their own, never in autocommit", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ir-txfail-"));
-    dirs.push(dir);
-    const { db, writer } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const { db, writer } = store();
     const put = (key: string, size: number) => () => db.prepare("INSERT INTO kv (tenant_id, key, value) VALUES (?, ?, ?)").run(TENANT, key, "x".repeat(size));
     db.pragma(`max_page_count = ${(db.pragma("page_count", { simple: true }) as number) + 2}`);
 

@@ -1,23 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HashEmbedder } from "@ir/embed";
-import { openStore } from "../src/start";
 import type { LocalVectorIndex } from "../src/vector-index";
+import { useTempStores } from "./temp-store";
 
 const embedder = new HashEmbedder();
 const vec = async (text: string) => (await embedder.embed([text]))[0];
 const meta = (id: string) => ({ type: "incident", incident_id: id, service: "svc", status: "OPEN" });
 
 describe("the vector index after a rollback", () => {
-  const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  const store = useTempStores("vrb");
 
   it("forgets what the rolled-back transaction wrote, and keeps other namespaces loaded", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ir-vrb-"));
-    dirs.push(dir);
-    const { db, writer, ports } = openStore({ dataDir: dir, LOG_LEVEL: "silent" });
+    const { db, writer, ports } = store();
     const vectors = ports.vectors as LocalVectorIndex;
     const loaded = (vectors as unknown as { spaces: Map<string, unknown> }).spaces;
     const query = async (ns: string, text: string) => (await vectors.query(ns, await vec(text), { topK: 5, filter: { type: "incident", service: "svc" } })).map((m) => m.id);
