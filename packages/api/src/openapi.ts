@@ -2,8 +2,7 @@ import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Run
 import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
 import * as z from "zod";
 import { CreateTenant } from "./routes/tenants";
-import { CommentBody, ResolveBody } from "./routes/incidents";
-import { CreateKey, RotateKey } from "./routes/account";
+import { CommentBody, CreateKey, ResolveBody, RotateKey } from "./request-bodies";
 import { SettingsPatch, SettingsView } from "./routes/settings";
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -1,16 +1,14 @@
 import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
 import { nextPeriodStart } from "@ir/ingest";
 import { assignWebhookSecrets, keepMaskedSecrets, maskNotificationSettings, revealIssued, validateTargets } from "@ir/notify";
-import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import { DEFAULT_OVERLAP_SECONDS, issueKey, liveKeys, revokeKey, rotateKey } from "../key-lifecycle";
 import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
+import { CreateKey, RotateKey } from "../request-bodies";
 
-export const CreateKey = z.object({ label: z.string().trim().min(1).max(100) });
-export const RotateKey = z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).optional() });
 
 /** Keys, notification routing, usage, audit and erasure: what a tenant manages about itself. */
 export const accountRoutes = (r: Router, deps: Deps) => {

@@ -7,15 +7,10 @@ import { audit } from "../audit";
 import { mutate, type Deps } from "../deps";
 import { intParam, parseBody } from "../parse";
 import { json, type Router } from "../router";
+import { CommentBody, ResolveBody } from "../request-bodies";
 
 const MAX_WAIT_S = 30;
 
-export const ResolveBody = z.object({
-  resolution: z.string().trim().min(1).max(10_000),
-  resolved_by: z.string().trim().min(1).max(200),
-  runbook_id: z.string().max(100).optional(),
-});
-export const CommentBody = z.object({ user: z.string().trim().min(1).max(200), comment: z.string().trim().min(1).max(10_000) });
 
 /**
  * A resolve request names its resolution by what it says: a client retrying after a failure (its publish may
