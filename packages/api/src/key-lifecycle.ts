@@ -33,28 +33,29 @@ export async function liveKeys(ports: Ports, tenantId: string): Promise<KeyView[
   return (await ports.tenants.listKeys(tenantId)).filter((k) => isLive(k, now)).map(keyView);
 }
 
-async function liveKey(ports: Ports, tenantId: string, keyId: string) {
-  const now = ports.clock.now().toISOString();
-  const key = (await ports.tenants.listKeys(tenantId)).find((k) => k.key_id === keyId && isLive(k, now));
+/** The live key `keyId` and the tenant's other live keys, from one read of its keys. */
+async function liveKey(ports: Ports, tenantId: string, keyId: string, now: string) {
+  const live = (await ports.tenants.listKeys(tenantId)).filter((k) => isLive(k, now));
+  const key = live.find((k) => k.key_id === keyId);
   if (!key) throw new NotFound("key");
-  return key;
+  return { key, others: live.filter((k) => k !== key) };
 }
 
 /** Revoked now, even one inside a rotation's overlap; never the tenant's last lasting key. */
 export async function revokeKey(ports: Ports, tenantId: string, keyId: string, actor: string) {
-  await liveKey(ports, tenantId, keyId);
-  // Without a key a tenant cannot even ask for its own erasure, and on AWS nothing issues it another.
   const now = ports.clock.now().toISOString();
-  const others = (await ports.tenants.listKeys(tenantId)).filter((k) => k.key_id !== keyId && isLive(k, now) && !k.expires_at);
-  if (others.length === 0) throw new Conflict("this is the tenant's last key that does not expire: rotate it (overlap_seconds 0 ends it at once) or create another first");
-  await ports.tenants.expireKey(tenantId, keyId, ports.clock.now().toISOString());
+  const { others } = await liveKey(ports, tenantId, keyId, now);
+  // Without a key a tenant cannot even ask for its own erasure, and on AWS nothing issues it another.
+  if (!others.some((k) => !k.expires_at)) throw new Conflict("this is the tenant's last key that does not expire: rotate it (overlap_seconds 0 ends it at once) or create another first");
+  await ports.tenants.expireKey(tenantId, keyId, now);
   await audit(ports, tenantId, actor, "key.revoked", keyId);
 }
 
 /** A new key with the old one's label now; the old one keeps working for `overlapSeconds` so deploys can roll. */
 export async function rotateKey(ports: Ports, tenantId: string, keyId: string, overlapSeconds: number, actor: string) {
-  const old = await liveKey(ports, tenantId, keyId);
-  const asked = new Date(ports.clock.now().getTime() + overlapSeconds * 1000).toISOString();
+  const now = ports.clock.now();
+  const { key: old } = await liveKey(ports, tenantId, keyId, now.toISOString());
+  const asked = new Date(now.getTime() + overlapSeconds * 1000).toISOString();
   // Rotated again inside its overlap: the earlier expiry stands (a leaked key's short overlap must not become a day).
   const expires = old.expires_at && old.expires_at < asked ? old.expires_at : asked;
   await ports.tenants.expireKey(tenantId, old.key_id, expires);

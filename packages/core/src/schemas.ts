@@ -166,11 +166,14 @@ export const Runbook = z.object({
 });
 export type Runbook = z.infer<typeof Runbook>;
 
+/** What the API shows in place of a secret (or of the part of a URL where secrets live). */
+export const MASK = "****";
+
 export const NotificationChannel = z.discriminatedUnion("type", [
   z.object({ type: z.literal("slack"), webhook_url: z.url({ protocol: /^https?$/ }) }),
   z.object({ type: z.literal("pagerduty"), routing_key: z.string().min(1).max(64) }),
-  // "****" is the secret as GET shows it: a PUT of those settings keeps the stored one (notify's keepMaskedSecrets).
-  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/ }), secret: z.union([z.string().min(16).max(200), z.literal("****")]).optional() }),
+  // MASK is the secret as GET shows it: a PUT of those settings keeps the stored one (notify's keepMaskedSecrets).
+  z.object({ type: z.literal("webhook"), url: z.url({ protocol: /^https?$/ }), secret: z.union([z.string().min(16).max(200), z.literal(MASK)]).optional() }),
 ]);
 export type NotificationChannel = z.infer<typeof NotificationChannel>;
 

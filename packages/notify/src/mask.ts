@@ -3,7 +3,7 @@
  * them masked and logs name only a masked target; the last four characters are enough to tell two apart.
  */
 
-export const MASK = "****";
+import { MASK } from "@ir/core";
 
 export const maskSecret = (secret: string): string => (secret.length <= 8 ? MASK : `${MASK}${secret.slice(-4)}`);
 

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { BadRequest, type NotificationSettings } from "@ir/core";
-import { MASK } from "./mask";
+import { BadRequest, MASK, type NotificationSettings } from "@ir/core";
 import { receiverFor } from "./receivers";
 import { inspectTarget } from "./ssrf";
 

@@ -11,6 +11,9 @@ import type { LocalQueue } from "./queue";
  */
 export const GROUP_SPLIT_ABOVE = 16;
 
+/** What one group-committed write came to. */
+type Result = { ok: true; v: unknown } | { ok: false; e: unknown };
+
 /**
  * Every write of the embedded runtime goes through here, so that (a) a stage's effects and its queue
  * hand-off commit together and (b) concurrent HTTP accepts share commits (see GROUP_SPLIT_ABOVE).
@@ -94,13 +97,13 @@ export class Writer {
   }
 
   private async oneByOne(batch: typeof this.pending) {
-    const results: Array<{ ok: true; v: unknown } | { ok: false; e: unknown }> = [];
+    const results: Result[] = [];
     for (const p of batch) results.push(...(await this.commit([p], false).catch((e: unknown) => [{ ok: false as const, e }])));
     return results;
   }
 
   private commit(batch: typeof this.pending, optimistic: boolean) {
-    const results: Array<{ ok: true; v: unknown } | { ok: false; e: unknown }> = [];
+    const results: Result[] = [];
     return this.exclusive(async () => {
       this.tx.optimistic = optimistic;
       const carried: PipelineEvent[] = [];

@@ -1,5 +1,6 @@
 import { byIncident, type ChannelOf, type Receiver } from "../receiver";
-import { MASK, maskUrl } from "../mask";
+import { MASK } from "@ir/core";
+import { maskUrl } from "../mask";
 import { buildWebhookPayload } from "./payload";
 import { sendWebhook } from "./send";
 
