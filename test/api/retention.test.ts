@@ -29,9 +29,9 @@ function rowsMentioning(dataDir: string, id: string) {
   }
 }
 
-const am = (status: "firing" | "resolved", startsAt: string) => ({
+const am = (status: "firing" | "resolved", startsAt: string, endsAt = "0001-01-01T00:00:00Z") => ({
   version: "4", status, receiver: "ir", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://am",
-  alerts: [{ status, labels: { alertname: "QueueBacklog", service: "billing" }, annotations: { summary: "queue invoices backlog above 5000 messages" }, startsAt, endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint: "am-backlog-1" }],
+  alerts: [{ status, labels: { alertname: "QueueBacklog", service: "billing" }, annotations: { summary: "queue invoices backlog above 5000 messages" }, startsAt, endsAt, generatorURL: "", fingerprint: "am-backlog-1" }],
 });
 
 describe("retention purges incidents and alarms past the plan's retention (embedded job)", () => {
@@ -85,14 +85,14 @@ describe("retention purges incidents and alarms past the plan's retention (embed
   it("purges, as of day 8, what aged out on the free (7 days) and custom enterprise (2 days) plans, and nothing else", async () => {
     clock.set(at(8) + 3_600_000);
     const report = await srv.retention.run();
-    // free: resolvedEarly (resolved day 1), quiet and the Alertmanager one (last seen day 0); enterprise: entOld (resolved day 1).
-    expect(report).toMatchObject({ tenants: 2, incidents: 4 });
+    // free: resolvedEarly (resolved day 1) and quiet (last seen day 0); enterprise: entOld (resolved day 1).
+    expect(report).toMatchObject({ tenants: 2, incidents: 3 });
     expect(report.alarms).toBeGreaterThanOrEqual(6);
     // The day-0 Idempotency-Key, and the key that makes a re-delivery of the Alertmanager firing count once.
     expect(report.idempotency).toBe(2);
     expect(report.audit).toBeGreaterThan(0);
 
-    for (const name of ["resolvedEarly", "quiet", "alertmanager"]) {
+    for (const name of ["resolvedEarly", "quiet"]) {
       expect((await free.req("GET", `/api/v1/incidents/${ids[name].incident}`)).status, name).toBe(404);
       expect((await free.req("GET", `/api/v1/alarms/${ids[name].alarm}`)).status, name).toBe(404);
       const left = rowsMentioning(srv.dataDir, ids[name].incident);
@@ -113,6 +113,20 @@ describe("retention purges incidents and alarms past the plan's retention (embed
     const events = (await free.req("GET", "/api/v1/audit?limit=1000")).body.events as Array<{ at: string; action: string }>;
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.at >= new Date(at(1) + 3_600_000).toISOString())).toBe(true);
+  });
+
+  it("keeps an incident its Alertmanager alert still fires for, however quiet, and ages it from the alert's resolution", async () => {
+    // Last seen on day 0, but Alertmanager has not said resolved: the alert is still on, and so is the incident.
+    expect((await free.req("GET", `/api/v1/incidents/${ids.alertmanager.incident}`)).body.status).toBe("OPEN");
+    expect(rowsMentioning(srv.dataDir, ids.alertmanager.incident)).toMatchObject({ incidents: 1, source_keys: 1, vectors: 1 });
+
+    clock.set(at(9));
+    expect((await free.req("POST", "/api/v1/ingest/alertmanager", am("resolved", "2031-03-01T00:00:00Z", "2031-03-10T00:00:00Z"))).status).toBe(202);
+    await until(async () => (await free.req("GET", `/api/v1/incidents/${ids.alertmanager.incident}`)).body.status === "RESOLVED", 10_000);
+    await srv.retention.run(new Date(at(15)));
+    expect(rowsMentioning(srv.dataDir, ids.alertmanager.incident).incidents).toBe(1);
+    await srv.retention.run(new Date(at(16) + 3_600_000));
+    expect(rowsMentioning(srv.dataDir, ids.alertmanager.incident)).toMatchObject({ incidents: 0, source_keys: 0, vectors: 0, kv: 0 });
   });
 
   it("lets the same problem open a fresh incident once its old one is purged", async () => {

@@ -55,6 +55,12 @@ export const ttlAfter = (iso: string | null | undefined, days: number, now = Dat
   const at = iso ? Date.parse(iso) : Number.NaN;
   return Math.floor((Number.isNaN(at) ? now : at) / 1000) + days * DAY_S;
 };
+/**
+ * TTL fires up to days late but may fire early in that window, and an incident head deleted by TTL before the hourly
+ * retention worker saw it would strand the incident's vector in Pinecone (nothing else lists them). Incident items
+ * therefore expire this long after the retention cutoff the worker purges at: TTL is the backstop, the worker purges.
+ */
+export const TTL_GRACE_DAYS = 2;
 /** Rounded up to a whole UTC day: items whose expiry only moves a day at a time need rewriting once a day at most. */
 export const ttlDay = (epochSeconds: number) => Math.ceil(epochSeconds / DAY_S) * DAY_S;
 

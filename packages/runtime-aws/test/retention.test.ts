@@ -6,8 +6,7 @@ import { loadConfig } from "../src/config";
 import { retentionLambda } from "../src/lambda/retention-lambda";
 import { createAwsPorts, type AwsPorts } from "../src/ports";
 import { retentionTagging } from "../src/retention-tiers";
-import { TTL_GRACE_DAYS } from "../src/retention/incident-activity";
-import { pk, sk, ttlDay } from "../src/table";
+import { pk, sk, TTL_GRACE_DAYS, ttlDay } from "../src/table";
 import { DIMENSIONS, startEnvironment, type Environment } from "./support/environment";
 import { incident } from "./support/factories";
 import { startS3TaggingProxy } from "./support/s3-tagging";
@@ -81,7 +80,8 @@ describe("retention tags and expiry on what is written", () => {
     await ports.tenants.create(tenant("t_free_w", "free"), key("t_free_w"));
     const now = Date.now();
     const id = idAt("inc", now, "write");
-    await openIncident(incident("t_free_w", id, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:alarm-a"] }));
+    // Too many alerts folded in for sources to resolve it: it ages from its last occurrence like any OPEN incident.
+    await openIncident(incident("t_free_w", id, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:alarm-a"], source_keys_overflowed: true }));
 
     expect(await tagsOf(docKey("t_free_w", id))).toEqual([{ Key: "retention", Value: "7d" }]);
     const head = await item("t_free_w", sk.incident(id));
@@ -121,7 +121,7 @@ describe("retention tags and expiry on what is written", () => {
     await ports.tenants.create(tenant("t_recur", "free"), key("t_recur"));
     const opened = Date.now() - 5 * DAY_MS;
     const id = idAt("inc", opened, "recur");
-    await openIncident(incident("t_recur", id, { created_at: iso(opened), last_seen: iso(opened), source_keys: ["am:recur"] }));
+    await openIncident(incident("t_recur", id, { created_at: iso(opened), last_seen: iso(opened), source_keys: ["am:recur"], source_keys_overflowed: true }));
     const before = (await item("t_recur", sk.incident(id)))?.expires_at as number;
 
     const view = ports.incidents.scoped();
@@ -136,6 +136,37 @@ describe("retention tags and expiry on what is written", () => {
     // The document's lifecycle clock restarts with the write, and it keeps the plan's tag.
     expect(await tagsOf(docKey("t_recur", id))).toEqual([{ Key: "retention", Value: "7d" }]);
   });
+
+  it("gives an incident a source still fires for no expiry and no tag until it resolves, then both from its resolution", async () => {
+    await ports.tenants.create(tenant("t_firing", "free"), key("t_firing"));
+    const opened = Date.now() - 20 * DAY_MS;
+    const id = idAt("inc", opened, "firing");
+    await openIncident(incident("t_firing", id, { created_at: iso(opened), last_seen: iso(opened), source_keys: ["cw:stuck", "cw:other"] }));
+    const unexpiring = async () => {
+      expect(await tagsOf(docKey("t_firing", id))).toEqual([]);
+      const head = await item("t_firing", sk.incident(id));
+      expect(head).toMatchObject({ active_at: null });
+      expect(head?.expires_at).toBeUndefined();
+      for (const k of [sk.fingerprint("payments", `fp-${id}`), sk.sourceKey("cw:stuck"), sk.sourceKey("cw:other")]) {
+        expect(await item("t_firing", k), k).toMatchObject({ incident_id: id });
+        expect((await item("t_firing", k))?.expires_at, k).toBeUndefined();
+      }
+    };
+    await unexpiring();
+
+    // One of its two alarms went back to OK: the other still fires.
+    const view = ports.incidents.scoped();
+    await view.put({ ...(await view.get("t_firing", id))!, resolved_source_keys: ["cw:stuck"] });
+    await unexpiring();
+
+    const resolvedAt = iso(Date.now());
+    await view.put({ ...(await view.get("t_firing", id))!, status: "RESOLVED", resolved_at: resolvedAt, resolved_by: "cloudwatch", resolution: "OK", resolved_source_keys: [] });
+    const expected = epochS(resolvedAt) + (7 + TTL_GRACE_DAYS) * DAY_S;
+    expect(await tagsOf(docKey("t_firing", id))).toEqual([{ Key: "retention", Value: "7d" }]);
+    expect(await item("t_firing", sk.incident(id))).toMatchObject({ active_at: resolvedAt, expires_at: expected });
+    expect((await item("t_firing", sk.fingerprint("payments", `fp-${id}`)))?.expires_at).toBe(ttlDay(expected));
+    expect((await item("t_firing", sk.sourceKey("cw:other")))?.expires_at).toBe(ttlDay(expected));
+  });
 });
 
 describe("the retention worker", () => {
@@ -149,9 +180,12 @@ describe("the retention worker", () => {
     const oldOpen = idAt("inc", now, "oldopen");
     const oldResolved = idAt("inc", now, "oldres");
     const recurring = idAt("inc", now, "recurring");
+    const stillFiring = idAt("inc", now, "firing");
     const fresh = idAt("inc", now + 6 * DAY_MS, "fresh");
     const otherTenant = idAt("inc", now, "other");
-    await openIncident(incident("t_purge_a", oldOpen, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:old-open"] }));
+    await openIncident(incident("t_purge_a", oldOpen, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:old-open"], source_keys_overflowed: true }));
+    // As old, but its CloudWatch alarm is still in ALARM: kept, whatever the plan.
+    await openIncident(incident("t_purge_a", stillFiring, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:stuck"] }));
     await openIncident(incident("t_purge_a", oldResolved, {
       created_at: iso(now), last_seen: iso(now), status: "RESOLVED", resolved_at: iso(now + DAY_MS / 2), resolved_by: "oncall", resolution: "fixed",
     }));
@@ -172,13 +206,13 @@ describe("the retention worker", () => {
 
     const nsA = tenantNamespace("t_purge_a");
     const nsB = tenantNamespace("t_purge_b");
-    expect([...env.pinecone.visible(nsA).keys()].sort()).toEqual([fresh, oldOpen, oldResolved, recurring].sort());
+    expect([...env.pinecone.visible(nsA).keys()].sort()).toEqual([fresh, oldOpen, oldResolved, recurring, stillFiring].sort());
 
     // The deployed handler runs on the real clock: nothing has aged out yet.
     const { handler } = await import("../src/handlers/retention");
     const today = await handler({}, { getRemainingTimeInMillis: () => 900_000 });
     expect(today).toMatchObject({ incidents: 0, alarms: 0, audit: 0, complete: true });
-    expect(env.pinecone.visible(nsA).size).toBe(4);
+    expect(env.pinecone.visible(nsA).size).toBe(5);
 
     const run = retentionLambda({ ...ports, clock: { now: () => later } });
     const report = await run({}, { getRemainingTimeInMillis: () => 900_000 });
@@ -187,7 +221,7 @@ describe("the retention worker", () => {
     expect(report.incidents).toBeGreaterThanOrEqual(2);
 
     // Pinecone: the two idle incidents' vectors are gone; the rest, and the other tenant's, stay.
-    expect([...env.pinecone.visible(nsA).keys()].sort()).toEqual([fresh, recurring].sort());
+    expect([...env.pinecone.visible(nsA).keys()].sort()).toEqual([fresh, recurring, stillFiring].sort());
     expect([...env.pinecone.visible(nsB).keys()]).toEqual([otherTenant]);
 
     // S3 and DynamoDB agree, without waiting for lifecycle rules or TTL.
@@ -204,11 +238,12 @@ describe("the retention worker", () => {
     expect((await ports.table.queryAll(pk.tenant("t_purge_a"), sk.idempotencyPrefix)).length).toBe(0);
     expect((await ports.audit.list("t_purge_a", { limit: 10 })).items.map((e) => e.event_id)).toEqual(["aud_fresh"]);
 
-    for (const id of [recurring, fresh]) {
+    for (const id of [recurring, fresh, stillFiring]) {
       expect(await docExists(docKey("t_purge_a", id))).toBe(true);
       expect((await ports.incidents.scoped().get("t_purge_a", id))?.incident_id).toBe(id);
     }
     expect(await ports.incidents.findBySourceKey("t_purge_a", "cw:recurring")).toBe(recurring);
+    expect(await ports.incidents.findBySourceKey("t_purge_a", "cw:stuck")).toBe(stillFiring);
     expect(await ports.kv.get("t_purge_a", notifyStateKey(recurring))).toBe("paged");
     expect(await ports.alarms.get("t_purge_a", freshAlarm)).not.toBeNull();
 

@@ -1,4 +1,4 @@
-import { retentionDaysOf, tenantNamespace, type Clock, type Logger, type Tenant, type VectorIndex } from "@ir/core";
+import { retainedFrom, retentionDaysOf, tenantNamespace, type Clock, type Incident, type Logger, type Tenant, type VectorIndex } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import type { Db } from "./db";
 import type { Writer } from "./writer";
@@ -20,6 +20,7 @@ export interface RetentionReport { tenants: number; incidents: number; alarms: n
  */
 interface Aged { table: string; key: string; aged: string }
 
+/** Candidates only: an OPEN incident a source still fires for is kept however quiet (see retainedFrom), which the document tells. */
 const INCIDENTS: Aged = {
   table: "incidents", key: "incident_id",
   aged: "(status = 'RESOLVED' AND json_extract(doc, '$.resolved_at') < @cutoff) OR (status = 'OPEN' AND json_extract(doc, '$.last_seen') < @cutoff)",
@@ -34,8 +35,8 @@ const IN_LIST = "IN (SELECT value FROM json_each(@keys))";
 
 /**
  * Retention (DESIGN §5 plans): a tenant's incidents and alarms older than its plan's retention are purged.
- * An incident ages from its last activity: a RESOLVED one from resolved_at, an OPEN one from last_seen
- * (an incident still recurring is kept however old it is). With it go everything that points at it: its
+ * An incident ages from its last activity (retainedFrom): a RESOLVED one from resolved_at, an OPEN one from
+ * last_seen (an incident still recurring is kept however old it is), one a source still fires for not at all. With it go everything that points at it: its
  * fingerprints and source keys (so a later alarm opens a new incident instead of reviving a purged one),
  * its vector and its notification state. Alarm outcomes, idempotency claims, audit events and dead
  * letters age from their own timestamp. Runbooks, keys, settings and usage counters are the tenant's
@@ -105,8 +106,9 @@ export class RetentionJob {
     for await (const candidates of this.agedKeys(INCIDENTS, tenantId, cutoff)) {
       total += await this.writer.exclusive(async () => {
         // Checked again inside the transaction: an incident may have recurred since the scan read it.
-        const ids = (this.db.prepare(`SELECT incident_id FROM incidents WHERE tenant_id = @tenant AND incident_id ${IN_LIST} AND (${INCIDENTS.aged})`)
-          .all({ tenant: tenantId, cutoff, keys: JSON.stringify(candidates) }) as Array<{ incident_id: string }>).map((r) => r.incident_id);
+        const ids = (this.db.prepare(`SELECT incident_id, doc FROM incidents WHERE tenant_id = @tenant AND incident_id ${IN_LIST} AND (${INCIDENTS.aged})`)
+          .all({ tenant: tenantId, cutoff, keys: JSON.stringify(candidates) }) as Array<{ incident_id: string; doc: string }>)
+          .filter((r) => (retainedFrom(JSON.parse(r.doc) as Incident) ?? cutoff) < cutoff).map((r) => r.incident_id);
         if (!ids.length) return 0;
         const keys = JSON.stringify(ids);
         this.db.prepare(`DELETE FROM fingerprints WHERE tenant_id = @tenant AND incident_id ${IN_LIST}`).run({ tenant: tenantId, keys });

@@ -1,10 +1,9 @@
-import { Conflict, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
+import { Conflict, retainedFrom, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { retentionTagging } from "../retention-tiers";
-import { activityOf, TTL_GRACE_DAYS } from "../retention/incident-activity";
 import { s3Keys, type S3Documents } from "../s3-documents";
-import { isConditionFailed, pk, sk, ttlAfter, ttlDay } from "../table";
+import { isConditionFailed, pk, sk, TTL_GRACE_DAYS, ttlAfter, ttlDay } from "../table";
 import type { TenantRetention } from "./tenant-retention";
 
 /** A fingerprint claimed by an incident whose head never appeared (its writer died) is free again after this. */
@@ -37,7 +36,8 @@ interface Seen { rev: number; indexExpiresAt?: number; doc?: { rev: number; valu
  *
  * Retention: the document is tagged `retention=<tier>` for the bucket's lifecycle rules, and the head and the
  * fingerprint and source-key items carry `expires_at` (last activity + the plan's retention + a grace, see
- * TTL_GRACE_DAYS), rewritten as the incident is, so a recurring OPEN incident never expires. The retention worker
+ * TTL_GRACE_DAYS), rewritten as the incident is, so a recurring OPEN incident never expires. One a source still fires
+ * for has neither tag nor expiry until it resolves (see retainedFrom): nothing rewrites it meanwhile. The retention worker
  * purges at the exact cutoff; it first marks the head `purging` (bumping `rev`), which this store then treats as gone.
  */
 export class S3IncidentStore implements IncidentStore {
@@ -87,9 +87,9 @@ export class S3IncidentStore implements IncidentStore {
     const seen = this.revisions.get(`${tenantId}/${incidentId}`);
     const known = seen?.rev;
     const days = await this.retention.days(tenantId);
-    const activeAt = activityOf(incident);
-    const expiresAt = ttlAfter(activeAt, days + TTL_GRACE_DAYS);
-    const indexExpiresAt = ttlDay(expiresAt);
+    const activeAt = retainedFrom(incident);
+    const expiresAt = activeAt === null ? undefined : ttlAfter(activeAt, days + TTL_GRACE_DAYS);
+    const indexExpiresAt = expiresAt === undefined ? undefined : ttlDay(expiresAt);
     if (known === undefined && incident.status === "OPEN" && incident.fingerprint) {
       await this.claimFingerprint(tenantId, incident.service, incident.fingerprint, incidentId, indexExpiresAt);
     }
@@ -100,7 +100,8 @@ export class S3IncidentStore implements IncidentStore {
           pk: pk.tenant(tenantId), sk: sk.incident(incidentId), rev,
           status: incident.status, service: incident.service, created_at: incident.created_at,
           fingerprint: incident.fingerprint, updated_at: incident.last_seen,
-          // What the retention worker needs without reading the document: the age, and the index items to remove.
+          // What the retention worker needs without reading the document: the age (null: kept while its source fires),
+          // and the index items to remove.
           active_at: activeAt, source_keys: incident.source_keys,
           expires_at: expiresAt, index_expires_at: indexExpiresAt,
         },
@@ -110,7 +111,7 @@ export class S3IncidentStore implements IncidentStore {
       if (isConditionFailed(err)) throw new Conflict(`incident ${incidentId} was changed concurrently`);
       throw err;
     }
-    await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) }, retentionTagging(days));
+    await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) }, activeAt === null ? undefined : retentionTagging(days));
     // Index items follow the head's expiry, rounded to a day so a storm of recurrences rewrites them once a day at most.
     if (seen !== undefined && seen.indexExpiresAt !== indexExpiresAt) await this.extendIndex(incident, indexExpiresAt);
     this.revisions.set(`${tenantId}/${incidentId}`, { rev, indexExpiresAt });
@@ -169,23 +170,24 @@ export class S3IncidentStore implements IncidentStore {
     await this.table.put({ pk: pk.tenant(tenantId), sk: sk.sourceKey(sourceKey), incident_id: incidentId, expires_at: await this.indexExpiryOf(tenantId, incidentId) });
   }
 
-  /** The expiry the incident's head gives its index items; computed from now if the head is not there (yet). */
-  private async indexExpiryOf(tenantId: string, incidentId: string): Promise<number> {
+  /** The expiry the incident's head gives its index items (none while its source fires); from now if the head is not there (yet). */
+  private async indexExpiryOf(tenantId: string, incidentId: string): Promise<number | undefined> {
     const head = await this.head(tenantId, incidentId);
     if (typeof head?.index_expires_at === "number") return head.index_expires_at;
+    if (head?.active_at === null) return undefined;
     return ttlDay(ttlAfter(undefined, (await this.retention.days(tenantId)) + TTL_GRACE_DAYS));
   }
 
-  /** Moves the expiry of the fingerprint and source-key items that still point at this incident (others are left alone). */
-  private async extendIndex(incident: Incident, expiresAt: number) {
+  /** Moves (or removes) the expiry of the fingerprint and source-key items that still point at this incident (others are left alone). */
+  private async extendIndex(incident: Incident, expiresAt: number | undefined) {
     const keys = [
       ...(incident.fingerprint ? [sk.fingerprint(incident.service, incident.fingerprint)] : []),
       ...incident.source_keys.map((k) => sk.sourceKey(k)),
     ];
     await Promise.all(keys.map((key) =>
-      this.table.update({ pk: pk.tenant(incident.tenant_id), sk: key }, "SET expires_at = :exp", {
+      this.table.update({ pk: pk.tenant(incident.tenant_id), sk: key }, expiresAt === undefined ? "REMOVE expires_at" : "SET expires_at = :exp", {
         // Also false when the item is gone: an update must not recreate a pointer someone removed.
-        condition: "incident_id = :id", values: { ":exp": expiresAt, ":id": incident.incident_id },
+        condition: "incident_id = :id", values: { ...(expiresAt !== undefined && { ":exp": expiresAt }), ":id": incident.incident_id },
       }).catch((err) => { if (!isConditionFailed(err)) throw err; })));
   }
 
@@ -194,7 +196,7 @@ export class S3IncidentStore implements IncidentStore {
    * (a regression opens a new incident for the same problem), and so does a claim whose incident never
    * got written. Each takeover is conditional on the holder it saw, so two racing takeovers cannot both win.
    */
-  private async claimFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string, expiresAt: number, depth = 0): Promise<void> {
+  private async claimFingerprint(tenantId: string, service: string, fingerprint: string, incidentId: string, expiresAt: number | undefined, depth = 0): Promise<void> {
     const key = { pk: pk.tenant(tenantId), sk: sk.fingerprint(service, fingerprint) };
     const item = { ...key, incident_id: incidentId, claimed_at: Date.now(), expires_at: expiresAt };
     try {

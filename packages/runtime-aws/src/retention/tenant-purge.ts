@@ -1,9 +1,8 @@
-import { retentionDaysOf, tenantNamespace, type Incident, type Tenant, type VectorIndex } from "@ir/core";
+import { retainedFrom, retentionDaysOf, tenantNamespace, type Incident, type Tenant, type VectorIndex } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { s3Keys, type S3Documents } from "../s3-documents";
 import { idMintedAt, isConditionFailed, pk, sk } from "../table";
-import { activityOf } from "./incident-activity";
 
 const DAY_MS = 86_400_000;
 /** Incidents purged together: one Pinecone delete, one S3 DeleteObjects, a few DynamoDB batch writes. */
@@ -18,7 +17,7 @@ const ignoreConditionFailed = (err: unknown) => { if (!isConditionFailed(err)) t
 
 /**
  * One tenant's retention purge on AWS, the rules of the embedded runtime's RetentionJob: an incident ages from its
- * last activity (resolved_at, or last_seen while OPEN), and goes with its vector, its fingerprint and source-key
+ * last activity (resolved_at, or last_seen while OPEN; never while a source still fires for it), and goes with its vector, its fingerprint and source-key
  * pointers, its notification state and its S3 document; alarm outcomes, audit events and dead letters age from
  * their own time; idempotency claims from their (shorter) expiry. Runbooks, keys, settings and usage are kept.
  *
@@ -70,17 +69,20 @@ export class TenantPurge {
     return total;
   }
 
-  /** The incident behind a head, if its last activity is before the cutoff. Heads written before retention existed carry no age: the document tells. */
+  /**
+   * The incident behind a head, if its last activity is before the cutoff (null: a source still fires for it).
+   * Heads written before retention existed carry no age: the document tells.
+   */
   private async judge(tenantId: string, head: Item, cutoffIso: string): Promise<Doomed | null> {
     const id = (head.sk as string).slice(sk.incidentPrefix.length);
-    let activeAt = head.active_at as string | undefined;
+    let activeAt = head.active_at as string | null | undefined;
     let sourceKeys = head.source_keys as string[] | undefined;
     if (activeAt === undefined || sourceKeys === undefined) {
       const doc = (await this.docs.get<Incident>(s3Keys.incident(tenantId, id)))?.value;
-      activeAt ??= doc ? activityOf(doc) : (head.updated_at as string | undefined);
+      if (activeAt === undefined) activeAt = doc ? retainedFrom(doc) : (head.updated_at as string | undefined);
       sourceKeys ??= doc?.source_keys ?? [];
     }
-    if (head.purging !== true && (activeAt === undefined || activeAt >= cutoffIso)) return null;
+    if (head.purging !== true && (activeAt == null || activeAt >= cutoffIso)) return null;
     return {
       id, rev: head.rev as number, purging: head.purging === true, service: head.service as string,
       fingerprint: head.fingerprint as string | undefined, sourceKeys,
