@@ -11,6 +11,7 @@ export * from "./keys";
 export * from "./plans";
 export * from "./json-depth";
 export * from "./source-attributes";
+export * from "./source-keys";
 export * from "./aws-account-claims";
 export { stem } from "./stem";
 export { truncate } from "./text";

@@ -128,6 +128,8 @@ export const Incident = z.object({
   resolved_source_keys: z.array(z.string()).optional(),
   /** When each source key last started firing (the alarm's `occurred_at`): a resolution older than that came late, and is ignored. */
   source_fired_at: z.record(z.string(), isoDate).optional(),
+  /** When each source key last said resolved (its `occurred_at`): from CloudWatch, a firing older than that came late, and is over. */
+  source_resolved_at: z.record(z.string(), isoDate).optional(),
   /** More alerts folded in than `source_keys` tracks: the incident no longer resolves itself from sources. */
   source_keys_overflowed: z.boolean().optional(),
   flapping: z.boolean(),

@@ -1,5 +1,5 @@
 import {
-  decodeVector, escalateForRegression, makeEvent, maxSeverity, monthOf, severityRank, tenantNamespace,
+  decodeVector, escalateForRegression, makeEvent, maxSeverity, monthOf, severityRank, tenantNamespace, timesOrderStates,
   type AlarmEmbedded, type Change, type Incident, type Outcome, type PipelineEvent, type Ports, type SourceResolution, type StageHandler, type Tenant,
 } from "@ir/core";
 import { decide, type Candidate, type Decision } from "./decide";
@@ -34,7 +34,12 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   }
   const resolution = { resolution: r.resolution, resolved_by: r.resolved_by };
   // Already resolved: a redelivery of this event (or any resolve) completes what a failure cut short; else nothing.
-  if (incident.status !== "OPEN") return (await resolveIncident(ports, incident, resolution, cause)).events;
+  // The key's resolution is still recorded: a firing from before it, delivered after, must not open a regression.
+  if (incident.status !== "OPEN") {
+    const heard = resolutionHeard(incident, r);
+    if (heard !== incident) await ports.incidents.put(heard);
+    return (await resolveIncident(ports, heard, resolution, cause)).events;
+  }
   // Older than the key's latest firing, it ended an earlier one and was delivered late (an EventBridge retry after a
   // 429, an unordered queue): the alert fires on. Applied, it would close an incident whose alarm is still on.
   const firedAt = incident.source_fired_at?.[r.source_key];
@@ -45,10 +50,27 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   // resolving now would page a regression when that one fires again.
   const resolvedKeys = addKey(incident.resolved_source_keys ?? [], r.source_key);
   if (incident.source_keys.some((k) => !resolvedKeys.includes(k))) {
-    await ports.incidents.put({ ...incident, resolved_source_keys: resolvedKeys });
+    await ports.incidents.put({ ...resolutionHeard(incident, r), resolved_source_keys: resolvedKeys });
     return [];
   }
-  return (await resolveIncident(ports, { ...incident, resolved_source_keys: [] }, resolution, cause)).events;
+  return (await resolveIncident(ports, { ...resolutionHeard(incident, r), resolved_source_keys: [] }, resolution, cause)).events;
+}
+
+/** The incident with the key's latest resolution time recorded (the same object when it knew it already). */
+function resolutionHeard(incident: Incident, r: SourceResolution): Incident {
+  const last = incident.source_resolved_at?.[r.source_key];
+  if (last && Date.parse(last) >= Date.parse(r.occurred_at)) return incident;
+  return { ...incident, source_resolved_at: { ...incident.source_resolved_at, [r.source_key]: r.occurred_at } };
+}
+
+/**
+ * A firing older than its key's last resolution, from a source whose times order its states (CloudWatch): the
+ * alarm was already OK again when this reached us. Taken as a regression, it would page for an alarm that is OK.
+ */
+function firedBeforeResolution(incident: Incident, alarm: AlarmEmbedded["alarm"]): boolean {
+  const key = alarm.source_key;
+  const resolvedAt = key && timesOrderStates(key) ? incident.source_resolved_at?.[key] : undefined;
+  return !!resolvedAt && Date.parse(resolvedAt) >= Date.parse(alarm.occurred_at);
 }
 
 /** A source's resolution that found no incident for its key yet, kept per tenant under earlyKey. */
@@ -91,6 +113,15 @@ async function decideAlarm(e: AlarmEmbedded, ports: Ports): Promise<PipelineEven
     if (severityRank(incident.severity) > severityRank(target.severity)) changes.push("escalated");
     await ports.incidents.put(incident);
     if (incident.template !== target.template) await ports.vectors.update(ns, incident.incident_id, { template: incident.template });
+  } else if (decision.kind === "attach" && target && firedBeforeResolution(target, alarm)) {
+    // Counted as an occurrence of the incident it belongs to, which stays resolved; nothing is announced after a resolve.
+    incident = appendHistory(
+      { ...target, occurrences: target.occurrences + 1 },
+      { timestamp: now, event: "recurred", user: "system", alarm_id: alarm.alarm_id, match: { method: decision.method, score: round(decision.score) }, comment: "fired before its source's resolution; delivered late" },
+    );
+    status = "existing";
+    changes.push("recurred");
+    await ports.incidents.put(incident);
   } else if (decision.kind === "attach" && target) {
     incident = await open(ports, tenant, e, decision, await vector(), now, target);
     status = "regression";

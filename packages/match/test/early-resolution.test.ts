@@ -7,7 +7,7 @@ import { matchStage } from "../src/index";
  * On AWS an alarm goes through embed before match, while its source's resolution goes straight to match: with
  * embed slow (waiting out a rate limit), the resolution can be decided first, before any incident has the key.
  */
-function pipeline() {
+function pipeline(sourceKey = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:QueueDepthHigh") {
   const incidents = new Map<string, Incident>();
   const bySourceKey = new Map<string, string>();
   const fingerprints = new Map<string, string>();
@@ -41,11 +41,11 @@ function pipeline() {
   } as unknown as Ports;
 
   const firing = (n: number, occurredAt: string): PipelineEvent => {
-    const alarm = { alarm_id: `alm_${n}`, tenant_id: "t1", source: "cloudwatch" as const, error: "ALARM: QueueDepthHigh (ApproximateNumberOfMessagesVisible > 1000)", service: "orders-queue", severity: "HIGH" as const, metadata: {}, occurred_at: occurredAt, received_at: occurredAt, source_key: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:QueueDepthHigh" };
+    const alarm = { alarm_id: `alm_${n}`, tenant_id: "t1", source: "cloudwatch" as const, error: "ALARM: QueueDepthHigh (ApproximateNumberOfMessagesVisible > 1000)", service: "orders-queue", severity: "HIGH" as const, metadata: {}, occurred_at: occurredAt, received_at: occurredAt, source_key: sourceKey };
     return makeEvent("alarm.received", "t1", alarm.alarm_id, alarm, occurredAt);
   };
   const resolution = (occurredAt: string): PipelineEvent => makeEvent("alarm.resolved", "t1", `QueueDepthHigh@${occurredAt}`, {
-    tenant_id: "t1", source: "cloudwatch", source_key: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:QueueDepthHigh", resolved_by: "cloudwatch", resolution: "OK", occurred_at: occurredAt,
+    tenant_id: "t1", source: "cloudwatch", source_key: sourceKey, resolved_by: "cloudwatch", resolution: "OK", occurred_at: occurredAt,
   }, occurredAt);
   const decide = async (event: PipelineEvent) => {
     const [embedded] = await embedStage(event, ports);
@@ -72,6 +72,37 @@ describe("a source's resolution decided before its firing", () => {
     // ALARM again at 10:20: a regression, open, whatever was resolved before.
     const out = await p.decide(p.firing(2, "2031-03-01T10:20:00.000Z"));
     expect(out.map((e) => e.type)).toEqual(["incident.decided"]);
+    expect([...p.incidents.values()].filter((i) => i.status === "OPEN")).toHaveLength(1);
+  });
+});
+
+describe("a firing delivered after a resolution that came later than it", () => {
+  // ALARM 10:00, OK 10:05, ALARM 10:10, OK 10:15: the 10:10 ALARM reaches match last (an EventBridge retry).
+  const flapped = async (p: ReturnType<typeof pipeline>) => {
+    await p.decide(p.firing(1, "2031-03-01T10:00:00.000Z"));
+    await matchStage(p.resolution("2031-03-01T10:05:00.000Z"), p.ports);
+    await matchStage(p.resolution("2031-03-01T10:15:00.000Z"), p.ports);
+    return p.decide(p.firing(2, "2031-03-01T10:10:00.000Z"));
+  };
+
+  it("counts a CloudWatch firing older than the alarm's last OK on the resolved incident, without a regression", async () => {
+    const p = pipeline();
+    const out = await flapped(p);
+    expect(out).toHaveLength(1);
+    expect(out[0].data).toMatchObject({ outcome: { status: "existing" }, changes: ["recurred"] });
+    const all = [...p.incidents.values()];
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ status: "RESOLVED", occurrences: 2 });
+
+    // The next real ALARM, after the last OK, is a regression.
+    const again = await p.decide(p.firing(3, "2031-03-01T10:20:00.000Z"));
+    expect(again[0].data).toMatchObject({ outcome: { status: "regression" } });
+  });
+
+  it("takes an Alertmanager alert with an old start as firing on: Alertmanager keeps startsAt when an alert resumes", async () => {
+    const p = pipeline("alertmanager:5c3b0e2f");
+    const out = await flapped(p);
+    expect(out[0].data).toMatchObject({ outcome: { status: "regression" } });
     expect([...p.incidents.values()].filter((i) => i.status === "OPEN")).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as z from "zod";
-import { BadRequest } from "@ir/core";
+import { ALERTMANAGER_KEY_PREFIX, BadRequest } from "@ir/core";
 import { parseBody } from "./parse-body";
 import { severityFromLabel } from "./severity-label";
 import { toIsoTimestamp } from "./timestamp";
@@ -66,7 +66,7 @@ const messageOf = (alert: Alert, annotations: Record<string, string>): string | 
 
 const normalizeAlert = (alert: Alert, index: number, opts: SourceOptions): Normalized => {
   const annotations = alert.annotations ?? {};
-  const sourceKey = `alertmanager:${alert.fingerprint || labelHash(alert.labels)}`;
+  const sourceKey = `${ALERTMANAGER_KEY_PREFIX}${alert.fingerprint || labelHash(alert.labels)}`;
   const name = alert.labels.alertname ?? "alert";
 
   if (alert.status === "resolved") {
