@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeEvent } from "@ir/core";
 import { until } from "../support/until";
 import { pool, startServer, type Client, type Res } from "../support/embedded";
 
@@ -28,13 +29,14 @@ const alertmanager = (status: "firing" | "resolved", name: string, service: stri
 describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", () => {
   let srv: Awaited<ReturnType<typeof startServer>>;
   let free: Client;
+  let freeKey: string;
   const opened: string[] = [];
 
   beforeAll(async () => {
     srv = await startServer();
     const t0 = Date.now();
     srv.ports.clock = { now: () => new Date(BASE + (Date.now() - t0)) };
-    free = (await srv.client.tenant("free-co")).client;
+    ({ client: free, api_key: freeKey } = await srv.client.tenant("free-co"));
   });
   afterAll(() => srv.stop());
 
@@ -100,6 +102,28 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
     expect(r.body.recorded).toEqual([expect.stringContaining("incidents limit reached")]);
     await until(async () => (await free.req("GET", `/api/v1/incidents/${opened[42]}`)).body.status === "RESOLVED" || null);
     expect((await free.req("GET", "/api/v1/incidents?service=edge-2")).body.incidents).toEqual([]);
+  });
+
+  it("does the same for a webhook published straight to SQS, and dead-letters one of which nothing gets through", async () => {
+    const raw = (id: string, body: unknown) => {
+      const now = srv.ports.clock.now().toISOString();
+      return makeEvent("source.raw", "", `sqs:${id}`, { body: JSON.stringify(body), attributes: { "ir-api-key": freeKey }, received_at: now }, now);
+    };
+    const disk = (status: "firing" | "resolved") => alertmanager(status, "DiskFull61", "svc-61", "disk full on /var/lib/data (volume 61, 99% used)");
+    expect((await send(() => free.req("POST", "/api/v1/ingest/alertmanager", disk("firing")))).status).toBe(202);
+    await until(async () => (await free.req("GET", `/api/v1/incidents/${opened[61]}`)).body.occurrences === 2 || null);
+    const resolved = disk("resolved").alerts[0];
+    const fresh = alertmanager("firing", "CertExpiry", "edge-3", "certificate for www.acme.io expires in 2 days").alerts[0];
+    await srv.ports.bus.publish([raw("mixed", { ...alertmanager("firing", "Mixed", "svc-61", "x"), alerts: [resolved, fresh] })]);
+    await until(async () => (await free.req("GET", `/api/v1/incidents/${opened[61]}`)).body.status === "RESOLVED" || null);
+
+    await srv.ports.bus.publish([raw("refused", { ...alertmanager("firing", "Refused", "edge-4", "x"), alerts: [{ ...fresh, fingerprint: "fp-refused", labels: { ...fresh.labels, service: "edge-4" } }] })]);
+    const letters = async () => (await srv.ports.deadLetters.list(null, { limit: 50 })).items;
+    const letter = await until(async () => (await letters()).find((d) => d.body.includes("fp-refused")) ?? null);
+    expect(letter.reason).toContain("plan_limit");
+    expect((await free.req("GET", "/api/v1/dlq")).body.dead_letters.map((d: { id: string }) => d.id)).toContain(letter.id);
+    expect((await letters()).some((d) => d.body.includes("Mixed"))).toBe(false);
+    expect((await free.req("GET", "/api/v1/incidents?service=edge-3")).body.incidents).toEqual([]);
   });
 
   it("refuses the 6th custom runbook on the free plan with 402, and takes one again after a delete", async () => {

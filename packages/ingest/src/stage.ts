@@ -2,7 +2,7 @@ import { AlarmReport, API_KEY_ATTRIBUTE, AWS_ACCOUNT_ATTRIBUTE, DomainError, FOR
 import { authenticate } from "./authenticate";
 import { accept, asNormalized, sourceOptions } from "./accept";
 import { detect, NORMALIZERS } from "./sources";
-import { checkIncidentQuota } from "./quota";
+import { admitWithinIncidentQuota } from "./quota";
 import { forwardedTenant } from "./forwarded";
 
 /**
@@ -31,10 +31,14 @@ export const ingestStage: StageHandler = async (event, ports) => {
     const format = detect(body);
     if (!format) throw new Poison("body is not an incident report, CloudWatch event, SNS notification or Alertmanager webhook");
     const items = format === "report" ? [asNormalized(parseReport(body))] : NORMALIZERS[format](body, sourceOptions(tenant));
-    // Over the plan's limit the message is dead-lettered (plan_limit), so it can be replayed after an upgrade.
-    await checkIncidentQuota(ports, tenant, items);
+    // Over the plan's limit, as on the HTTP webhook, only the alerts that would open an incident are turned away:
+    // the resolutions and recurrences beside them must not wait in the dead-letter queue for someone to replay them.
+    // A message of which nothing gets through is dead-lettered (plan_limit), to be replayed after an upgrade.
+    const admitted = await admitWithinIncidentQuota(ports, tenant, items);
+    const refused = admitted.filter((i, n) => i.kind === "recorded" && items[n].kind !== "recorded");
+    if (refused.length) ports.log.warn({ tenant_id: tenant.tenant_id, event_id: event.id, refused: refused.length, reason: (refused[0] as { reason: string }).reason }, "alerts not queued");
     // SNS subscriptions arriving through SQS are confirmed by SQS itself; nothing to do.
-    await accept(ports, tenant, items.filter((i) => i.kind !== "subscription"), { via: "sqs" });
+    await accept(ports, tenant, admitted.filter((i) => i.kind !== "subscription"), { via: "sqs" });
     return [];
   } catch (err) {
     // Bad input never succeeds on retry: straight to the dead-letter queue, with the reason, listed to its tenant

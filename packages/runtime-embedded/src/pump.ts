@@ -274,7 +274,7 @@ export class Pump {
       if (failsTheUnit(err)) throw err;
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       this.ports.log.child({ stage, event_id: event.id, tenant_id: event.tenant_id, attempt: 1 }).info({ reason }, "will retry");
-      if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString());
+      if (err instanceof Poison || STAGES[stage].maxAttempts <= 1) this.queue.deadLetterEvent(stage, event, reason, new Date().toISOString(), ownerOf(err) ?? event.tenant_id);
       else this.queue.publishTo(stage, event, Date.now() + Math.max(err instanceof RetryLater ? err.delayMs : 0, backoffMs(1)), 1);
     }
   }
@@ -318,7 +318,7 @@ export class Pump {
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     if (retriesExhausted(spec, err, attempt, eventTime(msg), Date.now()) || err instanceof SyntaxError || isZodError(err)) {
       log.warn({ reason }, "dead-lettered");
-      this.queue.deadLetter(msg, reason, new Date().toISOString());
+      this.queue.deadLetter(msg, reason, new Date().toISOString(), ownerOf(err) ?? msg.tenant_id);
       return;
     }
     const delay = Math.max(err instanceof RetryLater ? err.delayMs : 0, backoffMs(attempt));
@@ -330,5 +330,8 @@ export class Pump {
 const eventTime = (msg: QueuedMessage): string => {
   try { return String((JSON.parse(msg.body) as { at?: unknown }).at ?? ""); } catch { return ""; }
 };
+
+/** The tenant a Poison names, for a message that did not say whose it was: theirs to list and replay. */
+const ownerOf = (err: unknown) => (err instanceof Poison && err.tenantId ? err.tenantId : undefined);
 
 const isZodError = (err: unknown) => typeof err === "object" && err !== null && (err as { name?: string }).name === "ZodError";

@@ -83,16 +83,17 @@ export class LocalQueue {
   ack(seq: number) { this.ackStmt.run(seq); }
   retryAt(seq: number, atMs: number) { this.retryStmt.run(atMs, seq); }
 
-  deadLetter(msg: QueuedMessage, reason: string, at: string) {
+  /** `tenantId`: whose it is when the message does not say (a raw message, known once its key was read; see Poison). */
+  deadLetter(msg: QueuedMessage, reason: string, at: string, tenantId = msg.tenant_id) {
     // Only a message still queued: a send that fails after its tenant was erased must not write the erased
     // tenant's data back as a dead letter.
     if (this.ackStmt.run(msg.seq).changes === 0) return;
-    this.deadStmt.run(`dl_${msg.seq}`, msg.stage, msg.tenant_id, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at);
+    this.deadStmt.run(`dl_${msg.seq}`, msg.stage, tenantId, msg.type, msg.body, reason.slice(0, 2000), msg.attempts, at);
   }
 
   /** A hand-off that never reached the queue (it failed in memory) and can never succeed. */
-  deadLetterEvent(stage: StageName, e: PipelineEvent, reason: string, at: string) {
-    this.deadStmt.run(`dl_${stage}_${e.id}`, stage, e.tenant_id, e.type, JSON.stringify(e), reason.slice(0, 2000), 1, at);
+  deadLetterEvent(stage: StageName, e: PipelineEvent, reason: string, at: string, tenantId = e.tenant_id) {
+    this.deadStmt.run(`dl_${stage}_${e.id}`, stage, tenantId, e.type, JSON.stringify(e), reason.slice(0, 2000), 1, at);
   }
 
   nextVisibleAt(): number | null { return (this.nextVisibleStmt.get() as { t: number | null }).t; }
