@@ -16,7 +16,7 @@ export const ASSUMPTIONS = {
 };
 
 const DAY_MS = 86_400_000;
-const dayAfter = (day: string, n = 1) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+export const dayAfter = (day: string, n = 1) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 /** ISO weeks start on Monday; a week is named by its Monday. */
 export const weekOf = (day: string) => {
   const d = new Date(`${day}T00:00:00Z`);

@@ -34,7 +34,12 @@ export interface TenantStore {
   touchKey(keyId: string, at: string): Promise<void>;
 }
 
-export interface IncidentQuery extends PageQuery { status?: IncidentStatus; service?: string }
+export interface IncidentQuery extends PageQuery {
+  status?: IncidentStatus;
+  service?: string;
+  /** Only incidents created before this time (ISO): a window in the past is read from its end, not from today. */
+  created_before?: string;
+}
 
 export interface IncidentStore {
   get(tenantId: string, incidentId: string): Promise<Incident | null>;

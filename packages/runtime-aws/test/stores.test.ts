@@ -102,6 +102,26 @@ describe("IncidentStore on S3 + DynamoDB", () => {
     expect(db.next_cursor).toBeNull();
   });
 
+  it("lists incidents created before a time from that time on, newest first, without reading newer ones", async () => {
+    const T0 = Date.parse("2031-01-01T00:00:00.000Z");
+    const at = (d: number) => T0 + d * 86_400_000;
+    // Ids as newId mints them: a moment after the incident's created_at.
+    const idOf = (d: number) => `inc_${(at(d) + 5).toString(36).padStart(9, "0")}day${d}`;
+    for (let d = 0; d < 10; d++) await aws.ports.incidents.scoped().put(incident("tb", idOf(d), { created_at: new Date(at(d)).toISOString() }));
+    const queried = vi.spyOn(aws.ports.table, "query");
+    try {
+      const first = await aws.ports.incidents.list("tb", { limit: 2, created_before: new Date(at(5)).toISOString() });
+      expect(first.items.map((i) => i.incident_id)).toEqual([idOf(4), idOf(3)]);
+      const rest = await aws.ports.incidents.list("tb", { limit: 10, created_before: new Date(at(5)).toISOString(), cursor: first.next_cursor! });
+      expect(rest.items.map((i) => i.incident_id)).toEqual([idOf(2), idOf(1), idOf(0)]);
+      // One read per page: the five newer heads are outside the key range, not read and filtered out.
+      expect(queried).toHaveBeenCalledTimes(2);
+      expect(queried.mock.calls[0][0].KeyConditionExpression).toContain("BETWEEN");
+    } finally {
+      queried.mockRestore();
+    }
+  });
+
   it("reads a document from S3 once per revision within a scoped view, and again once another writer moved the head", async () => {
     await aws.ports.incidents.put(incident("tc", "inc_cached"));
     const view = aws.ports.incidents.scoped();

@@ -1,7 +1,7 @@
 import { BadRequest, GLOBAL_TENANT, type Incident, type Ports, type Tenant } from "@ir/core";
 import { readDailyStats } from "@ir/match";
 import { tenantOf } from "../auth";
-import { computeAnalytics, daysBetween } from "../analytics";
+import { computeAnalytics, dayAfter, daysBetween } from "../analytics";
 import type { Deps } from "../deps";
 import { json, type Router } from "../router";
 
@@ -29,9 +29,9 @@ const dayParam = (q: URLSearchParams, name: string, dflt: number) => {
 async function openedIn(ports: Ports, tenantId: string, from: string, to: string, service: string | null): Promise<Incident[]> {
   const out: Incident[] = [];
   let cursor: string | undefined;
-  // Newest first: skip what is after the window, stop once past its start.
+  // Newest first from the window's end, stopping once past its start: a window a year back never reads the year since.
   while (out.length < TOP_SCAN) {
-    const page = await ports.incidents.list(tenantId, { limit: 500, cursor, ...(service ? { service } : {}) });
+    const page = await ports.incidents.list(tenantId, { limit: 500, cursor, created_before: `${dayAfter(to)}T00:00:00.000Z`, ...(service ? { service } : {}) });
     for (const i of page.items) {
       const day = i.created_at.slice(0, 10);
       if (day < from) return out;

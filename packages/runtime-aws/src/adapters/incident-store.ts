@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from "../cursor";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { retentionTagging } from "../retention-tiers";
 import { s3Keys, type S3Documents } from "../s3-documents";
-import { isConditionFailed, pk, sk, TTL_GRACE_DAYS, ttlAfter, ttlDay } from "../table";
+import { idMintedAt, isConditionFailed, pk, sk, TTL_GRACE_DAYS, ttlAfter, ttlDay } from "../table";
 import type { TenantRetention } from "./tenant-retention";
 
 /** A fingerprint claimed by an incident whose head never appeared (its writer died) is free again after this. */
@@ -11,6 +11,8 @@ const CLAIM_STALE_MS = 60_000;
 /** How long a reader waits for an in-flight document write to land before taking the previous version. */
 const DOC_CATCH_UP_MS = [50, 100, 200, 400, 800];
 const LIST_FETCH_CONCURRENCY = 16;
+/** How long after its created_at an incident's id may be minted (the decision's own writes come between). */
+const ID_MINT_SLACK_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,15 +125,18 @@ export class S3IncidentStore implements IncidentStore {
     const values: Item = { ":pk": pk.tenant(tenantId), ":prefix": sk.incidentPrefix };
     if (q.status) { filters.push("#status = :status"); names["#status"] = "status"; values[":status"] = q.status; }
     if (q.service) { filters.push("#service = :service"); names["#service"] = "service"; values[":service"] = q.service; }
+    // Ids are minted when an incident is opened, a moment after its created_at: the key range bounds the read, the filter is exact.
+    const before = q.created_before ? Date.parse(q.created_before) : Number.NaN;
+    if (!Number.isNaN(before)) { filters.push("created_at < :before"); values[":before"] = new Date(before).toISOString(); values[":to"] = sk.incident(idMintedAt("inc", before + ID_MINT_SLACK_MS)); }
     const after = decodeCursor(q.cursor, sk.incidentPrefix);
     let start: Key | undefined = after ? { pk: pk.tenant(tenantId), sk: after } : undefined;
     const heads: Item[] = [];
     // Incident ids are time-ordered, so a reverse key scan is "newest first"; filters may thin a page, so keep reading.
     do {
       const page = await this.table.query({
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        KeyConditionExpression: values[":to"] ? "pk = :pk AND sk BETWEEN :prefix AND :to" : "pk = :pk AND begins_with(sk, :prefix)",
         FilterExpression: filters.length ? filters.join(" AND ") : undefined,
-        ExpressionAttributeNames: filters.length ? names : undefined,
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: filters.length ? Math.max(100, q.limit + 1) : q.limit + 1,

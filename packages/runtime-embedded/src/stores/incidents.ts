@@ -58,6 +58,7 @@ export class SqliteIncidents implements IncidentStore {
     const args: unknown[] = [tenantId];
     if (q.status) { where.push("status = ?"); args.push(q.status); }
     if (q.service) { where.push("service = ?"); args.push(q.service); }
+    if (q.created_before) { where.push("created_at < ?"); args.push(q.created_before); }
     const after = decodeCursor(q.cursor);
     if (after) { where.push("(created_at, incident_id) < (?, ?)"); args.push(String(after[0]), String(after[1])); }
     const rows = this.db.prepare(`SELECT incident_id, created_at, doc FROM incidents WHERE ${where.join(" AND ")} ORDER BY created_at DESC, incident_id DESC LIMIT ?`)
