@@ -116,6 +116,14 @@ export interface AuditLog {
 /** Monthly counters (incidents opened, alarms received, ...). Adds are not read back: a runtime may batch them. */
 export interface UsageMeter {
   add(tenantId: string, period: string, counter: string, n: number): Promise<void>;
+  /**
+   * Adds every counter of `counts` to the period's record in one atomic write. With `once`, a token naming the
+   * step that counts: a write repeating a token the record still holds adds nothing. On AWS a step's writes are
+   * not one transaction, and the retry of a step a crash cut short must not count it twice. The caller `forget`s
+   * the token once it has recorded the step as done.
+   */
+  addAll(tenantId: string, period: string, counts: Record<string, number>, once?: string): Promise<void>;
+  forget(tenantId: string, period: string, once: string): Promise<void>;
   get(tenantId: string, period: string): Promise<Record<string, number>>;
 }
 

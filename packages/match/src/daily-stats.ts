@@ -23,8 +23,9 @@ export const dayOf = (iso: string) => iso.slice(0, 10);
 
 const counter = (metric: string, service: string) => `${metric}${SEP}${service}`;
 
-async function bump(ports: Ports, tenantId: string, day: string, service: string, counts: Array<[string, number]>) {
-  await Promise.all(counts.map(([metric, n]) => ports.usage.add(tenantId, day, counter(metric, service), n)));
+/** One write per record; `once` names the step counting (see UsageMeter.addAll). */
+async function bump(ports: Ports, tenantId: string, day: string, service: string, counts: Array<[string, number]>, once?: string) {
+  await ports.usage.addAll(tenantId, day, Object.fromEntries(counts.map(([metric, n]) => [counter(metric, service), n])), once);
 }
 
 /**
@@ -47,19 +48,22 @@ export async function countDecision(ports: Ports, status: Outcome["status"], inc
   await bump(ports, incident.tenant_id, dayOf(incident.last_seen), incident.service, counts);
 }
 
-/** Called once when an incident is resolved, on the day it is resolved. */
-export async function countResolution(ports: Ports, incident: Incident) {
+/** The day record a resolution (or a later runbook credit) counts in. */
+export const resolutionDay = (incident: Incident) => (incident.resolved_at ? dayOf(incident.resolved_at) : null);
+
+/** Called once when an incident is resolved, on the day it is resolved; `once` as for bump. */
+export async function countResolution(ports: Ports, incident: Incident, once?: string) {
   if (!incident.resolved_at) return;
   const seconds = Math.max(0, Math.round((Date.parse(incident.resolved_at) - Date.parse(incident.created_at)) / 1000));
   const counts: Array<[string, number]> = [["resolved", 1], ["ttr_sum", seconds], [`ttr_h${bucketOf(seconds)}`, 1]];
   if (incident.resolved_runbook_id) counts.push([`rb_used:${incident.resolved_runbook_id}`, 1]);
-  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, counts);
+  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, counts, once);
 }
 
 /** Called once when a runbook is credited to an incident resolved without one (the source resolved it first). */
-export async function countCredit(ports: Ports, incident: Incident) {
+export async function countCredit(ports: Ports, incident: Incident, once?: string) {
   if (!incident.resolved_at || !incident.resolved_runbook_id) return;
-  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, [[`rb_used:${incident.resolved_runbook_id}`, 1]]);
+  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, [[`rb_used:${incident.resolved_runbook_id}`, 1]], once);
 }
 
 export interface RunbookCounts { recommended: number; used: number; regressed: number }

@@ -59,9 +59,8 @@ export async function loadStats(ports: Ports, tenantId: string): Promise<Runbook
  * A resolution credits the runbook that fixed it; the runbook we ranked first loses a point when the
  * team resolved with a different one. The ranker turns these counts into a Beta prior, not a raw score.
  */
-export async function recordResolution(ports: Ports, tenantId: string, usedRunbookId: string | null, topRecommendedId: string | null) {
+export async function recordResolution(ports: Ports, tenantId: string, usedRunbookId: string | null, topRecommendedId: string | null, once?: string) {
   if (!usedRunbookId) return;
-  const adds = [ports.usage.add(tenantId, STATS_PERIOD, counterOf("success", usedRunbookId), 1)];
-  if (topRecommendedId && topRecommendedId !== usedRunbookId) adds.push(ports.usage.add(tenantId, STATS_PERIOD, counterOf("failure", topRecommendedId), 1));
-  await Promise.all(adds);
+  const counts = { [counterOf("success", usedRunbookId)]: 1, ...(topRecommendedId && topRecommendedId !== usedRunbookId && { [counterOf("failure", topRecommendedId)]: 1 }) };
+  await ports.usage.addAll(tenantId, STATS_PERIOD, counts, once);
 }

@@ -1,8 +1,8 @@
 import { makeEvent, tenantNamespace, type Incident, type PipelineEvent, type Ports } from "@ir/core";
 import { appendHistory } from "./history";
-import { recordResolution } from "./learning";
+import { recordResolution, STATS_PERIOD } from "./learning";
 import { invalidateCatalog } from "./catalog";
-import { countCredit, countResolution } from "./daily-stats";
+import { countCredit, countResolution, resolutionDay } from "./daily-stats";
 
 export interface Resolution { resolution: string; resolved_by: string; runbook_id?: string | null }
 
@@ -67,17 +67,22 @@ async function complete(ports: Ports, incident: Incident, now: string): Promise<
   const step: Step = incident.resolution_pending ?? "resolve";
   const tenantId = incident.tenant_id;
   const runbookId = incident.resolved_runbook_id;
+  // Counted once however often the step is retried: the token lives until the mark is cleared, below.
+  const once = `${incident.incident_id}:${step}`;
   if (step === "resolve") await ports.vectors.update(tenantNamespace(tenantId), incident.incident_id, { status: "RESOLVED" });
   await ports.audit.append({
     event_id: ports.newId("aud"), tenant_id: tenantId, at: now, actor: incident.resolved_by ?? "system",
     action: step === "resolve" ? "incident.resolved" : "incident.runbook_credited", target: incident.incident_id, details: { runbook_id: runbookId },
   });
-  await (step === "resolve" ? countResolution(ports, incident) : countCredit(ports, incident));
+  await (step === "resolve" ? countResolution(ports, incident, once) : countCredit(ports, incident, once));
   // Every runbook's successes are per-tenant counters (own and global alike, DESIGN §5's success_count is read from them).
-  await recordResolution(ports, tenantId, runbookId, incident.recommended_runbooks[0]?.runbook_id ?? null);
+  await recordResolution(ports, tenantId, runbookId, incident.recommended_runbooks[0]?.runbook_id ?? null, once);
   if (runbookId) invalidateCatalog(tenantId);
   const { resolution_pending: _, ...rest } = incident;
   const done: Incident = rest;
   await ports.incidents.put(done);
+  // A crash before these leaves a token behind, which is harmless: the step is recorded as done above.
+  const day = resolutionDay(done);
+  await Promise.all([...(day ? [ports.usage.forget(tenantId, day, once)] : []), ...(runbookId ? [ports.usage.forget(tenantId, STATS_PERIOD, once)] : [])]);
   return { incident: done, events: step === "resolve" ? [resolvedEvent(done, now)] : [] };
 }

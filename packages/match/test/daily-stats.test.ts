@@ -1,19 +1,10 @@
 import type { Incident, Ports } from "@ir/core";
 import { describe, expect, it } from "vitest";
+import { memoryUsage } from "./memory-usage";
 import { addRecord, countDecision, countResolution, emptyStats, medianSeconds, mergeStats, readDailyStats } from "../src/daily-stats";
 
-/** The usage meter's contract, in memory: atomic adds per (tenant, period, counter). */
 const meter = () => {
-  const rows = new Map<string, Record<string, number>>();
-  const usage = {
-    add: async (t: string, p: string, c: string, n: number) => {
-      const r = (rows.get(`${t}/${p}`) ?? {});
-      r[c] = (r[c] ?? 0) + n;
-      rows.set(`${t}/${p}`, r);
-      return r[c];
-    },
-    get: async (t: string, p: string) => ({ ...(rows.get(`${t}/${p}`) ?? {}) }),
-  };
+  const { usage, rows } = memoryUsage();
   return { ports: { usage } as unknown as Ports, rows };
 };
 

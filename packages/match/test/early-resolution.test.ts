@@ -34,7 +34,7 @@ function pipeline(sourceKey = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Q
       query: async () => [],
     },
     embedder: new HashEmbedder(),
-    usage: { add: async () => {}, get: async () => ({}) },
+    usage: { add: async () => {}, addAll: async () => {}, forget: async () => {}, get: async () => ({}) },
     kv: { get: async (t: string, k: string) => kv.get(`${t}/${k}`) ?? null, put: async (t: string, k: string, v: unknown) => { kv.set(`${t}/${k}`, v); } },
     runbooks: { list: async () => ({ items: [], next_cursor: null }), get: async () => null },
     audit: { append: async () => {} },

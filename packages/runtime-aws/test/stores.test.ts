@@ -223,6 +223,19 @@ describe("RunbookStore, AuditLog, UsageMeter, KvStore", () => {
     expect(await aws.ports.usage.get("tu", "2024-03")).toEqual({});
   });
 
+  it("adds a step's counters in one write, once per token until it is forgotten", async () => {
+    const add = () => aws.ports.usage.addAll("tu2", "runbook_stats", { "success:rb_a": 1, "failure:rb_b": 1 }, "inc_1:resolve");
+    // A retry racing the first try, and one after it: counted once.
+    await Promise.all([add(), add()]);
+    await add();
+    expect(await aws.ports.usage.get("tu2", "runbook_stats")).toEqual({ "success:rb_a": 1, "failure:rb_b": 1 });
+    await aws.ports.usage.forget("tu2", "runbook_stats", "inc_1:resolve");
+    const item = await aws.ports.table.get({ pk: pk.tenant("tu2"), sk: sk.usage("runbook_stats") });
+    expect(Object.keys(item!).filter((k) => k.startsWith("o_"))).toEqual([]);
+    await aws.ports.usage.addAll("tu2", "runbook_stats", { "success:rb_a": 2 });
+    expect((await aws.ports.usage.get("tu2", "runbook_stats"))["success:rb_a"]).toBe(3);
+  });
+
   it("stores small JSON state per tenant", async () => {
     await aws.ports.kv.put("tk", "policy", { a: 1, empty: "", list: [] });
     expect(await aws.ports.kv.get("tk", "policy")).toEqual({ a: 1, empty: "", list: [] });

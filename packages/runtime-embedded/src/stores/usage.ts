@@ -3,6 +3,8 @@ import type { Db, Tx } from "../db";
 import { WriteBack } from "../write-back";
 
 const SEP = "\u0000";
+/** Tokens of counted steps (see UsageMeter.addAll): no metric name starts with this. */
+const ONCE = "\u0001once:";
 /** Tenant ids and periods never hold the separator; a counter may (it can name a service, which a source chose). */
 const unkey = (key: string): [string, string, string] => {
   const a = key.indexOf(SEP);
@@ -12,6 +14,8 @@ const unkey = (key: string): [string, string, string] => {
 
 export class SqliteUsage implements UsageMeter {
   private readonly addStmt;
+  private readonly tokenPut;
+  private readonly tokenDelete;
   /**
    * Adds inside a transaction are summed per counter and written once before COMMIT: a storm bumps the
    * same few counters for every alarm of a batch.
@@ -20,15 +24,31 @@ export class SqliteUsage implements UsageMeter {
   constructor(private readonly db: Db, tx: Tx) {
     this.addStmt = db.prepare("INSERT INTO usage (tenant_id, period, counter, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n");
     this.pending = tx.track(new WriteBack<number>((key, n) => this.addStmt.run(...unkey(key), n)));
+    this.tokenPut = db.prepare("INSERT OR IGNORE INTO usage (tenant_id, period, counter, n) VALUES (?, ?, ?, 1)");
+    this.tokenDelete = db.prepare("DELETE FROM usage WHERE tenant_id = ? AND period = ? AND counter = ?");
   }
   async add(tenantId: string, period: string, counter: string, n: number) {
     if (!this.pending.active) { this.addStmt.run(tenantId, period, counter, n); return; }
     const key = [tenantId, period, counter].join(SEP);
     this.pending.set(key, (this.pending.get(key) ?? 0) + n);
   }
+  /**
+   * Here a step's writes commit together with the record that it is done, so a retry never finds it counted; the
+   * token is kept all the same (as a counter no metric name starts with), so that the contract holds for any caller.
+   * Tokens are written straight away, not summed until COMMIT: savepoints roll them back like any statement.
+   */
+  async addAll(tenantId: string, period: string, counts: Record<string, number>, once?: string) {
+    if (once !== undefined && this.tokenPut.run(tenantId, period, ONCE + once).changes === 0) return;
+    for (const [counter, n] of Object.entries(counts)) await this.add(tenantId, period, counter, n);
+  }
+
+  async forget(tenantId: string, period: string, once: string) {
+    this.tokenDelete.run(tenantId, period, ONCE + once);
+  }
+
   async get(tenantId: string, period: string) {
     const rows = this.db.prepare("SELECT counter, n FROM usage WHERE tenant_id = ? AND period = ?").all(tenantId, period) as Array<{ counter: string; n: number }>;
-    const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.counter, r.n]));
+    const counts: Record<string, number> = Object.fromEntries(rows.filter((r) => !r.counter.startsWith(ONCE)).map((r) => [r.counter, r.n]));
     for (const [key, n] of this.pending.entries()) {
       const [t, p, c] = unkey(key);
       if (t === tenantId && p === period) counts[c] = (counts[c] ?? 0) + n;
