@@ -1,11 +1,17 @@
-import { Conflict, makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
-import { runbookCatalog } from "@ir/match";
+import { Conflict, GLOBAL_TENANT, makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
 import { ExtractiveWriter } from "./extractive-writer";
 import { similarResolutions } from "./similar-resolutions";
 
 const offline = new ExtractiveWriter();
 /** Writes of the advice that may lose to a concurrent recurrence before the event goes back to the queue. */
 const MERGE_TRIES = 8;
+/**
+ * All the extras together may take this long; what has not answered by then is left out. The OpenAI client retries
+ * and honours Retry-After for up to minutes: waited for, the page would be late, and a Lambda past its deadline
+ * hands the event back for a redelivery minutes later, which asks the model again.
+ */
+export const ADVICE_BUDGET_MS = 15_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Recommendations are written once per incident (new or regression): a duplicate reuses them, which is
@@ -37,6 +43,8 @@ export const enrichStage: StageHandler = async (event, ports) => {
         break;
       } catch (err) {
         if (!(err instanceof Conflict) || tries >= MERGE_TRIES) throw err;
+        // A storm recurs the incident every few tens of ms: back off a random while, so this write finds a gap.
+        await sleep(Math.random() * 25 * tries);
       }
     }
   }
@@ -46,22 +54,35 @@ export const enrichStage: StageHandler = async (event, ports) => {
 
 /** The best advice the dependencies give now; whatever fails is left out (logged), never thrown. */
 async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Logger): Promise<{ recommendations: Recommendation[]; pastResolutions: PastResolution[] }> {
+  const deadline = Date.now() + ADVICE_BUDGET_MS;
   const optional = async <T>(what: string, fallback: T, lookup: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within the ${ADVICE_BUDGET_MS} ms enrich allows`)), Math.max(0, deadline - Date.now()));
+    });
     try {
-      return await lookup();
+      return await Promise.race([lookup(), late]);
     } catch (err) {
       log.warn({ err }, `enrich: ${what} unavailable; going on without it`);
       return fallback;
+    } finally {
+      clearTimeout(timer);
     }
   };
   const pastResolutions = await optional("similar resolutions", [], async () => {
     const [vector] = await ports.embedder.embed([incident.template]);
     return similarResolutions(ports, incident, vector);
   });
-  const catalog = await optional("runbook catalog", null, () => runbookCatalog(ports, tenant));
-  // Without the catalog the runbooks keep the solution match stored with them, only their full text is missing.
-  const runbooks = incident.recommended_runbooks.map((r) => ({ ...r, content: catalog?.byId.get(r.runbook_id)?.content ?? "" }));
+  // The recommended runbooks' full text: a read of each (three at most), not of the whole catalog. Without it they
+  // keep the solution match stored with them.
+  const runbooks = await Promise.all(incident.recommended_runbooks.map(async (r) => ({ ...r, content: await optional(`runbook ${r.runbook_id}`, "", () => runbookText(ports, tenant, r.runbook_id)) })));
   const input = { incident, runbooks, pastResolutions };
   const written = await optional("recommendation writer (using extractive recommendations)", null, () => ports.writer.write(input));
   return { recommendations: written ?? (await offline.write(input)), pastResolutions };
+}
+
+async function runbookText(ports: Ports, tenant: Tenant, runbookId: string): Promise<string> {
+  const own = await ports.runbooks.get(tenant.tenant_id, runbookId);
+  const found = own ?? (tenant.settings.global_runbooks ? await ports.runbooks.get(GLOBAL_TENANT, runbookId) : null);
+  return found?.content ?? "";
 }

@@ -61,7 +61,7 @@ export const createAwsPorts = (config: AwsConfig, clients: AwsClients = createCl
     alarms: new DynamoAlarmStore(table, bus, retention),
     vectors,
     embedder: new OpenAiEmbedder(clients.openai, config.openai.embeddingModel, table),
-    writer: new OpenAiRecommendationWriter(clients.openai, config.openai.chatModel, log),
+    writer: new OpenAiRecommendationWriter(clients.openai, config.openai.chatModel),
     audit: new DynamoAuditLog(table, retention),
     usage: new DynamoUsageMeter(table),
     kv: new DynamoKvStore(table),
