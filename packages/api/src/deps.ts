@@ -1,4 +1,4 @@
-import { Unauthorized, type AlarmState, type Ports, type Tenant } from "@ir/core";
+import { ChangedConcurrently, Unauthorized, type AlarmState, type Ports, type Tenant } from "@ir/core";
 import type { IngestRateLimiter } from "./rate-limit";
 
 export interface ApiOptions {
@@ -32,9 +32,20 @@ export const pollForOutcome = (ports: Ports) => async (tenantId: string, alarmId
  * after its request authenticated, so the write cannot bring an erased tenant's data back. `fn` gets the
  * tenant as it is now, read inside the exclusive section.
  */
-export const mutate = <T>(deps: Deps, tenantId: string, fn: (ports: Ports, tenant: Tenant) => Promise<T>): Promise<T> =>
-  deps.exclusive(async (ports) => {
-    const tenant = await ports.tenants.get(tenantId);
-    if (!tenant) throw new Unauthorized();
-    return fn(ports, tenant);
-  });
+export async function mutate<T>(deps: Deps, tenantId: string, fn: (ports: Ports, tenant: Tenant) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.exclusive(async (ports) => {
+        const tenant = await ports.tenants.get(tenantId);
+        if (!tenant) throw new Unauthorized();
+        return fn(ports, tenant);
+      });
+    } catch (err) {
+      // On AWS the pipeline writes the same incidents (a recurrence, enrich's advice): a mutation that lost to one
+      // is redone from fresh reads. A 409 here, after the first write of a resolve landed, left it half done.
+      if (!(err instanceof ChangedConcurrently) || attempt >= MUTATION_TRIES) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
+    }
+  }
+}
+const MUTATION_TRIES = 5;

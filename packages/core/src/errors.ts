@@ -25,6 +25,11 @@ export class NotFound extends DomainError {
 export class Conflict extends DomainError {
   constructor(message: string) { super(409, "conflict", message); }
 }
+/**
+ * A write that lost its optimistic lock (AWS): someone else wrote the record since it was read. Not the caller's
+ * fault, and gone on a fresh read: code that can redo its work from its reads does so before answering 409.
+ */
+export class ChangedConcurrently extends Conflict {}
 export class PayloadTooLarge extends DomainError {
   constructor(limit: number) { super(413, "payload_too_large", `body exceeds ${limit} bytes`); }
 }

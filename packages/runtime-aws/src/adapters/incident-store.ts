@@ -1,4 +1,4 @@
-import { Conflict, retainedFrom, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
+import { ChangedConcurrently, Conflict, retainedFrom, type Incident, type IncidentQuery, type IncidentStore, type Page } from "@ir/core";
 import { decodeCursor, encodeCursor } from "../cursor";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { retentionTagging } from "../retention-tiers";
@@ -110,7 +110,7 @@ export class S3IncidentStore implements IncidentStore {
         known === undefined ? { expression: "attribute_not_exists(pk)" } : { expression: "rev = :rev", values: { ":rev": known } },
       );
     } catch (err) {
-      if (isConditionFailed(err)) throw new Conflict(`incident ${incidentId} was changed concurrently`);
+      if (isConditionFailed(err)) throw new ChangedConcurrently(`incident ${incidentId} was changed concurrently`);
       throw err;
     }
     await this.docs.put(s3Keys.incident(tenantId, incidentId), incident, { rev: String(rev) }, activeAt === null ? undefined : retentionTagging(days));
