@@ -25,7 +25,9 @@ const ZONE = "(?:UTC|GMT|Z|[ECMPA][SD]T|CES?T|EES?T|WES?T|BST|IST|JST|KST|HKT|SG
  */
 const TEXT_RULES: Array<[RegExp, string]> = [
   [/\b[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\/[^\s"'<>()[\]{}]*[^\s"'<>()[\]{}.,;:!?]/g, "<url>"],
-  [/\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g, "<email>"],
+  // Bounded as the RFCs bound them (local part 64, label 63): unbounded, every start in a long run of these
+  // characters scanned to its end for an "@", quadratic in the text (16 KB of "1-1-…" took 0.3 s).
+  [/\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63}\b/g, "<email>"],
   // ISO 8601 and its log-format cousins: 2024-02-12T10:30:00.123Z, 2024-02-12 10:30:00,123 +0100, 2024/02/12
   [new RegExp(`\\b\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}(?:[T\\s_]${CLOCK})?(?:\\s?${ZONE})?(?![\\w:])`, "g"), "<date>"],
   // Common Log Format: 10/Oct/2000:13:55:36 -0700
@@ -98,7 +100,8 @@ const isHost = (core: string): boolean => {
   // A country code behind a registry's second level (example.edu.pl, example.co.uk) is a host even when it is also a file extension.
   return /^[a-z]{2}$/i.test(tld) && /\.(?:com|net|org|edu|gov|ac|co|or|ne|go)\.[a-z]{2}\.?(?::\d+)?$/i.test(core);
 };
-const HOST_PORT = /^(?:localhost|[A-Za-z0-9][A-Za-z0-9-]*(?:[.-][A-Za-z0-9-]+)+):\d{1,5}$/;
+/** Alphanumeric runs and separator runs alternate, so a token splits one way only: no backtracking blow-up on "1-1-1-…". */
+const HOST_PORT = /^(?:localhost|[A-Za-z0-9]+(?:[.-]+[A-Za-z0-9]+)+):\d{1,5}$/;
 const HAS_DIGIT = /\d/;
 const ALNUM_RUN = /[A-Za-z0-9µ]+|<(?:num|ip|host|mac|email|url|uuid|hash|hex|date|time|duration|path|str|id|\*)>/g;
 const HEXISH = /^[0-9a-fA-F]+$/;
@@ -148,10 +151,12 @@ const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
  * (blk_-123, job_1234_x, broadcast_9_piece0, pod-7d9f8-x2k4q), mixed letters and digits (eth0).
  * The non-digit skeleton is kept, so `blk_<num>` still says what kind of id it was.
  */
-const maskCompound = (core: string): string => {
+const maskCompound = (core: string, depth = 0): string => {
   const eq = core.indexOf("=");
   if (eq > 0 && eq < core.length - 1) {
-    return `${maskCompound(core.slice(0, eq))}=${maskToken(core.slice(eq + 1))}`;
+    // a=b=c=… nests one level per "=": past a few it is one value, not structure (and deep, it overflowed the stack).
+    if (depth >= MAX_FIELD_DEPTH) return "<*>";
+    return `${maskCompound(core.slice(0, eq), depth + 1)}=${maskToken(core.slice(eq + 1), depth + 1)}`;
   }
   let out = "";
   let last = 0;
@@ -183,7 +188,9 @@ const maskCompound = (core: string): string => {
 
 const FIELD_START = /^[A-Za-z_][\w.-]*=./;
 
-const maskToken = (token: string): string => {
+const MAX_FIELD_DEPTH = 8;
+
+const maskToken = (token: string, depth = 0): string => {
   if (token.length === 0) return token;
   // Plain words are the bulk of any message: skip all the checks below for them.
   if (!HAS_DIGIT.test(token) && !/[./\\<:=]/.test(token)) return token;
@@ -194,8 +201,8 @@ const maskToken = (token: string): string => {
   rest = rest.slice(0, rest.length - trail.length);
   if (rest.length === 0) return token;
   // key=value: the key stays, the value is masked on its own ("path=/var/log/x" → "path=<path>").
-  if (FIELD_START.test(rest)) return lead + maskCompound(rest) + trail;
-  const core = entity(rest) ?? (HAS_DIGIT.test(rest) || rest.includes("=") ? maskCompound(rest) : rest);
+  if (FIELD_START.test(rest)) return lead + maskCompound(rest, depth) + trail;
+  const core = entity(rest) ?? (HAS_DIGIT.test(rest) || rest.includes("=") ? maskCompound(rest, depth) : rest);
   return lead + core + trail;
 };
 
