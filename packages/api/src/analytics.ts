@@ -26,7 +26,9 @@ export const weekOf = (day: string) => {
 /** The UTC days from `from` to `to`, both included. */
 export const daysBetween = (from: string, to: string): string[] => {
   const out: string[] = [];
-  for (let d = from; d <= to; d = dayAfter(d)) out.push(d);
+  // Counted in ms, not by comparing names: past 9999-12-31 a day's name is "+010000-…", which sorts first.
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += DAY_MS) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 };
 

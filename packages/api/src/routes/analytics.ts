@@ -12,9 +12,9 @@ const MAX_DAYS = 366;
 /** Top incidents come from the newest incidents opened in the window, never a full scan. */
 const TOP_SCAN = 1000;
 
-/** Years 1970 to 9999: day names sort as text and compare as dates. */
+/** Years 1970 to 9999, the last day excepted: day names (and the day after each) sort as text and compare as dates. */
 const FIRST_DAY = 0;
-const LAST_DAY = Date.UTC(9999, 11, 31);
+const LAST_DAY = Date.UTC(9999, 11, 30);
 const dayName = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** A date or timestamp, as the start (ms, UTC) of its day. */
@@ -22,7 +22,7 @@ const dayParam = (q: URLSearchParams, name: string, dflt: number) => {
   const raw = q.get(name);
   if (!raw) return dflt;
   const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
-  if (!(t >= FIRST_DAY && t <= LAST_DAY)) throw new BadRequest(`${name}: expected an ISO date (YYYY-MM-DD) or timestamp from 1970 on`);
+  if (!(t >= FIRST_DAY && t <= LAST_DAY)) throw new BadRequest(`${name}: expected an ISO date (YYYY-MM-DD) or timestamp from 1970-01-01 to 9999-12-30`);
   return t - (t % DAY_MS);
 };
 
