@@ -9,6 +9,8 @@ export const IncidentStatus = z.enum(["OPEN", "RESOLVED"]);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 
 const isoDate = z.iso.datetime({ offset: true });
+/** Whether a timestamp passes the schemas' own check: a source's clock field that would fail them downstream is dropped at the edge. */
+export const isIsoTimestamp = (value: string): boolean => isoDate.safeParse(value).success;
 const text = (max: number) => z.string().trim().min(1).max(max);
 const Metadata = z.record(z.string().max(200), z.unknown());
 

@@ -67,6 +67,11 @@ describe("toIsoTimestamp", () => {
     { input: "2015-06-03T17:43Z", output: "2015-06-03T17:43:00Z" },
     { input: "0001-01-01T00:00:00Z", output: undefined },
     { input: "2015-13-45T99:99:99Z", output: undefined },
+    // Date.parse takes these; the alarm schema does not (accepted, the alarm was dead-lettered after its 202).
+    { input: "2024-02-30T10:00:00Z", output: undefined },
+    { input: "2024-02-12T24:00:00Z", output: undefined },
+    { input: "2024-02-29T10:00:00Z", output: "2024-02-29T10:00:00Z" },
+    { input: "2021-10-12T09:51:03.123456789Z", output: "2021-10-12T09:51:03.123456789Z" },
     { input: "yesterday", output: undefined },
     { input: 1433353407, output: undefined },
     { input: undefined, output: undefined },

@@ -1,3 +1,5 @@
+import { isIsoTimestamp } from "@ir/core";
+
 const SHAPE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?$/;
 
 /**
@@ -14,7 +16,8 @@ export const toIsoTimestamp = (value: unknown): string | undefined => {
   const zone = offset.toUpperCase() === "Z" ? "Z" : offset.includes(":") ? offset : `${offset.slice(0, 3)}:${offset.slice(3)}`;
   const iso = `${date}T${hoursMinutes}${seconds}${zone}`;
   const ms = Date.parse(iso);
-  // Go's zero time means "not set", not the year 1.
-  if (Number.isNaN(ms) || ms <= 0) return undefined;
+  // Go's zero time means "not set", not the year 1. Date.parse takes 2024-02-30 and 24:00, which the alarm
+  // schema refuses: accepted here, such an alarm would be dead-lettered after its 202.
+  if (Number.isNaN(ms) || ms <= 0 || !isIsoTimestamp(iso)) return undefined;
   return iso;
 };
