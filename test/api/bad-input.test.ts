@@ -84,6 +84,23 @@ describe("bad input gets a clear 4xx and the server stays up", () => {
     expect(incident).toMatchObject({ service: "a\u0000b", status: "OPEN" });
   });
 
+  it("refuses an alarm too heavy to travel the pipeline with 413, and only that alert of a webhook", async () => {
+    // Under the 256 KB body limit, over what an event may carry through every stage (EventBridge: 256 KB an event).
+    const metadata = { blob: "x".repeat(120_000) };
+    const r = await api.req("POST", "/api/v1/incidents", { error: "disk full", service: "heavy", metadata });
+    expect(r.status).toBe(413);
+    expect(r.body.error.message).toContain("the alarm as recorded");
+
+    const alert = (fingerprint: string, summary: string) => ({ status: "firing", labels: { alertname: "Heavy", service: "heavy" }, annotations: { summary }, startsAt: "2031-01-01T00:00:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint });
+    const webhook = await api.req("POST", "/api/v1/ingest/alertmanager", {
+      version: "4", status: "firing", receiver: "ir", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
+      alerts: [alert("light-1", "queue backlog growing"), { ...alert("heavy-1", "queue backlog growing"), annotations: { summary: "queue backlog growing", description: "y".repeat(120_000) } }],
+    });
+    expect(webhook.status).toBe(202);
+    expect(webhook.body.alarms).toHaveLength(1);
+    expect(webhook.body.recorded).toEqual([expect.stringContaining("exceeds")]);
+  });
+
   it("is still serving after all of the above", async () => {
     const r = await api.report("still alive?", "health");
     expect(r.status).toBe(200);

@@ -36,6 +36,18 @@ describe("alarm sources through the embedded server", () => {
     expect(resolved.resolved_by).toBe("cloudwatch");
   });
 
+  it("an alarm with a very long ARN opens and resolves like any other, under a bounded source key", async () => {
+    // Source keys become DynamoDB sort keys on AWS, which take 1 KB at most.
+    const event = { ...payload("cloudwatch-alarm-state-change.json"), resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${"long-name-".repeat(300)}`] };
+    const fired = await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "ALARM", "2026-11-29T09:00:00Z"));
+    const { incident_id } = (await api.req("GET", `/api/v1/alarms/${fired.body.alarms[0]}?wait=10`)).body;
+    const [key] = (await api.req("GET", `/api/v1/incidents/${incident_id}`)).body.source_keys as string[];
+    expect(key.length).toBeLessThan(256);
+    expect(key).toMatch(/^arn:aws:cloudwatch:us-east-1:123456789012:alarm:long-name-.*#sha256:[0-9a-f]{64}$/);
+    await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T09:05:00Z"));
+    await until(async () => (await api.req("GET", `/api/v1/incidents/${incident_id}`)).body.status === "RESOLVED" || null);
+  });
+
   it("a retried delivery of a CloudWatch ALARM after its OK is a duplicate, not a regression", async () => {
     const event = { ...payload("cloudwatch-alarm-state-change.json"), resources: ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:retried"] };
     const fire = withState(event, "ALARM", "2026-11-29T11:00:00Z");

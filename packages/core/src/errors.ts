@@ -31,7 +31,7 @@ export class Conflict extends DomainError {
  */
 export class ChangedConcurrently extends Conflict {}
 export class PayloadTooLarge extends DomainError {
-  constructor(limit: number) { super(413, "payload_too_large", `body exceeds ${limit} bytes`); }
+  constructor(limit: number, what = "body") { super(413, "payload_too_large", `${what} exceeds ${limit} bytes`); }
 }
 export class TooManyRequests extends DomainError {
   constructor(message: string, retryAfterSeconds: number) {

@@ -1,4 +1,5 @@
-import { makeEvent, type Alarm, type Ports, type Tenant } from "@ir/core";
+import { createHash } from "node:crypto";
+import { makeEvent, PayloadTooLarge, type Alarm, type Ports, type Tenant } from "@ir/core";
 import type { Normalized, SourceOptions } from "./sources";
 import type { AlarmReport } from "@ir/core";
 
@@ -40,6 +41,17 @@ async function resolvedSinceFiring(ports: Ports, alarm: Alarm): Promise<boolean>
 }
 
 /**
+ * The most an alarm may weigh once recorded (metadata included). Events carry it through every stage, growing on
+ * the way (the decision adds its outcome), and EventBridge takes 256 KB an event: past that a stage after the 202
+ * would fail it for good. Real alarms weigh a few KB.
+ */
+export const MAX_ALARM_BYTES = 96 * 1024;
+/** Source keys are DynamoDB sort keys (1 KB at most) and kv keys: a longer one is kept recognizable and hashed. */
+const MAX_SOURCE_KEY_CHARS = 256;
+const boundedKey = (key: string): string =>
+  key.length <= MAX_SOURCE_KEY_CHARS ? key : `${key.slice(0, 128)}#sha256:${createHash("sha256").update(key).digest("hex")}`;
+
+/**
  * Turn normalized source items into durable pipeline input. Ingest never does slow work: an alarm is
  * recorded and queued, a resolution is queued for the match stage, which owns incident writes.
  */
@@ -48,12 +60,18 @@ export async function accept(ports: Ports, tenant: Tenant, items: Normalized[], 
   const out: Accepted[] = [];
   for (const [i, item] of items.entries()) {
     if (item.kind === "alarm") {
-      const r = item.report;
+      const r = item.report.source_key ? { ...item.report, source_key: boundedKey(item.report.source_key) } : item.report;
       const alarm: Alarm = {
         alarm_id: ports.newId("alm"), tenant_id: tenant.tenant_id, source: opts.via ?? r.source, error: r.error, service: r.service,
         severity: r.severity ?? tenant.settings.default_severity, metadata: r.metadata, occurred_at: r.occurred_at ?? now, received_at: now,
         ...(r.source_key ? { source_key: r.source_key } : {}),
       };
+      if (Buffer.byteLength(JSON.stringify(alarm)) > MAX_ALARM_BYTES) {
+        // One alert of a webhook is turned away, not the others (its sender would not retry them).
+        if (items.length === 1) throw new PayloadTooLarge(MAX_ALARM_BYTES, "the alarm as recorded (error, service and metadata)");
+        out.push({ kind: "recorded", reason: `not queued: alert ${i} exceeds ${MAX_ALARM_BYTES} bytes as recorded` });
+        continue;
+      }
       // One key per request; a multi-alert webhook retried by its sender maps each alert to its own slot.
       const requestKey = opts.idempotencyKey ? (items.length > 1 ? `${opts.idempotencyKey}#${i}` : opts.idempotencyKey) : undefined;
       let res = await ports.alarms.accept(alarm, requestKey ?? redeliveryKey(r));
@@ -63,9 +81,9 @@ export async function accept(ports: Ports, tenant: Tenant, items: Normalized[], 
       if (res.duplicate && !requestKey && r.source === "alertmanager" && (await resolvedSinceFiring(ports, alarm))) res = await ports.alarms.accept(alarm, undefined);
       out.push({ kind: "alarm", ...res });
     } else if (item.kind === "resolved") {
-      const data = { tenant_id: tenant.tenant_id, source: item.source, source_key: item.source_key, resolved_by: item.resolved_by, resolution: item.resolution, occurred_at: item.occurred_at };
-      await ports.bus.publish([makeEvent("alarm.resolved", tenant.tenant_id, `${item.source_key}@${item.occurred_at}`, data, now)]);
-      out.push({ kind: "resolved", source_key: item.source_key });
+      const data = { tenant_id: tenant.tenant_id, source: item.source, source_key: boundedKey(item.source_key), resolved_by: item.resolved_by, resolution: item.resolution, occurred_at: item.occurred_at };
+      await ports.bus.publish([makeEvent("alarm.resolved", tenant.tenant_id, `${data.source_key}@${item.occurred_at}`, data, now)]);
+      out.push({ kind: "resolved", source_key: data.source_key });
     } else {
       out.push(item);
     }
