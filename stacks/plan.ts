@@ -2,6 +2,7 @@ import type { EventType } from "../packages/core/src/events";
 import { STAGES, type StageName, type StageSpec } from "../packages/core/src/graph";
 import { FUNCTION_ENV, FUNCTION_SECRETS, type FunctionName, type SecretName } from "../packages/runtime-aws/src/function-secrets";
 import { RETENTION_TAG, RETENTION_TIERS, retentionTagValue } from "../packages/runtime-aws/src/retention-tiers";
+import { OPTIONAL_SETTINGS, shellNameOf, type OptionalSetting } from "../packages/runtime-aws/src/optional-settings";
 
 /**
  * The mapping from the stage graph to AWS resources, as data. No SST or Pulumi import here: the stacks turn
@@ -130,11 +131,18 @@ export const RETENTION_SCHEDULE = "rate(1 hour)" as const;
 /** The forwarded-alarms queue's URL, for the ingest function to tell its two sources apart. */
 export const FORWARDED_QUEUE_ENV = "IR_INGEST_FORWARDED_QUEUE_URL";
 
-/** Settings the AWS runtime reads with a default: passed on from the deploying shell when set there. */
-export const OPTIONAL_ENV = ["IR_PAGERDUTY_EVENTS_URL", "IR_EMBEDDING_MODEL", "IR_CHAT_MODEL", "LOG_LEVEL", "OPENAI_BASE_URL", "PINECONE_CONTROLLER_HOST"] as const;
-
+/**
+ * Settings the AWS runtime reads with a default: passed on from the deploying shell when set there (as
+ * `IR_<name>`, see shellNameOf), and checked now with the runtime's own schema.
+ */
 export const optionalEnvironment = (env: Record<string, string | undefined>): Record<string, string> =>
-  Object.fromEntries(OPTIONAL_ENV.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])));
+  Object.fromEntries((Object.keys(OPTIONAL_SETTINGS) as OptionalSetting[]).flatMap((k) => {
+    const value = env[shellNameOf(k)];
+    if (!value) return [];
+    const parsed = OPTIONAL_SETTINGS[k].safeParse(value);
+    check(parsed.success, `${shellNameOf(k)}=${JSON.stringify(value)}: ${parsed.error?.issues[0]?.message ?? "invalid"}`);
+    return [[k, value]];
+  }));
 
 /** The deployed resources a function's environment names; values are Pulumi outputs in the stacks, strings in tests. */
 export interface EnvironmentValues<V> {
@@ -191,9 +199,11 @@ const check = (ok: boolean, message: string) => {
   if (!ok) throw new Error(`stage plan: ${message}`);
 };
 
-const checkName = (name: string, max: number, what: string) => {
+/** SQS allows "." only in the ".fifo" suffix: "ir-john.doe-match" would fail CreateQueue halfway through a deploy. */
+const SQS_NAME_CHARS = /^[A-Za-z0-9_-]+(?:\.fifo)?$/;
+const checkName = (name: string, max: number, what: string, chars = NAME_CHARS) => {
   check(name.length <= max, `${what} "${name}" is ${name.length} characters, AWS allows ${max}; use a shorter stage name`);
-  check(NAME_CHARS.test(name), `${what} "${name}" may only use letters, digits, ".", "-" and "_"`);
+  check(chars.test(name), `${what} "${name}" may only use letters, digits, ${chars === NAME_CHARS ? '".", ' : ""}"-" and "_"`);
 };
 
 /**
@@ -264,8 +274,8 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
     const suffix = fifo ? ".fifo" : "";
     const queueName = `${prefix}-${stage}${suffix}`;
     const dlqName = `${prefix}-${stage}-dlq${suffix}`;
-    checkName(queueName, SQS_NAME_MAX, "queue name");
-    checkName(dlqName, SQS_NAME_MAX, "DLQ name");
+    checkName(queueName, SQS_NAME_MAX, "queue name", SQS_NAME_CHARS);
+    checkName(dlqName, SQS_NAME_MAX, "DLQ name", SQS_NAME_CHARS);
 
     const visibilityTimeoutSeconds = spec.timeoutSeconds * VISIBILITY_FACTOR;
     check(visibilityTimeoutSeconds <= 43_200, `${stage}: visibility timeout ${visibilityTimeoutSeconds}s exceeds SQS's 12 hours`);
@@ -274,7 +284,7 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
     for (const rule of rules) checkName(rule.name, RULE_NAME_MAX, "rule name");
     check(rules.length > 0, `${stage} consumes no event that reaches it through the bus`);
     const directPublish = (spec.consumes as readonly EventType[]).includes("source.raw");
-    if (directPublish) checkName(`${prefix}-${stage}-forwarded`, SQS_NAME_MAX, "queue name");
+    if (directPublish) checkName(`${prefix}-${stage}-forwarded`, SQS_NAME_MAX, "queue name", SQS_NAME_CHARS);
 
     return {
       name: stage,
@@ -296,7 +306,8 @@ export function planStages(stages: Record<string, StageSpec> = STAGES, opts: Pla
       directPublish,
       ...(directPublish ? { forwardedQueueName: `${prefix}-${stage}-forwarded` } : {}),
       rules,
-      oldestMessageAlarmSeconds: Math.max(600, 2 * visibilityTimeoutSeconds),
+      // Past twice the visibility timeout a consumer is stuck or failing; past a deliberate wait, not before it.
+      oldestMessageAlarmSeconds: Math.max(600, 2 * visibilityTimeoutSeconds, ((spec as StageSpec).parksUpToSeconds ?? 0) + visibilityTimeoutSeconds),
       alarmNames: {
         dlqDepth: `${prefix}-${stage}-dlq-depth`,
         oldestMessage: `${prefix}-${stage}-oldest-message`,

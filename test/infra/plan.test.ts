@@ -7,6 +7,7 @@ import type { EventType } from "../../packages/core/src/events";
 import { STAGES, STAGE_NAMES, routesFor, routingRules, type StageSpec } from "../../packages/core/src/graph";
 import { newId } from "../../packages/core/src/ids";
 import { loadConfig } from "../../packages/runtime-aws/src/config";
+import { EVENT_SOURCE as PUBLISHED_SOURCE } from "../../packages/runtime-aws/src/adapters/event-bus";
 import { FUNCTION_ENV, FUNCTION_SECRETS, SECRET_ENV, type SecretName } from "../../packages/runtime-aws/src/function-secrets";
 import {
   CLOUDWATCH_ALARM_PATTERN,
@@ -89,6 +90,8 @@ describe("planStages: every stage of the graph gets its resources", () => {
       expect(p.timeoutSeconds).toBe(spec.timeoutSeconds);
       expect(p.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * p.timeoutSeconds);
       expect(p.oldestMessageAlarmSeconds).toBeGreaterThanOrEqual(2 * p.visibilityTimeoutSeconds);
+      // A message parked on purpose (notify's quiet check for a flapping incident) is not a stuck consumer.
+      expect(p.oldestMessageAlarmSeconds).toBeGreaterThan((spec as StageSpec).parksUpToSeconds ?? 0);
     });
 
     it("sizes the function from the spec", () => {
@@ -110,7 +113,9 @@ describe("planStages: every stage of the graph gets its resources", () => {
       expect(rules.length).toBe(spec.ordered ? DEFAULT_SHARDS : 1);
       for (const r of rules) {
         expect(r.external).toBe(false);
+        // The source the bus adapter publishes with: a rule on another one would never match.
         expect(r.pattern.source).toEqual([EVENT_SOURCE]);
+        expect(EVENT_SOURCE).toBe(PUBLISHED_SOURCE);
         expect(r.pattern["detail-type"]).toEqual([event]);
         expect(Boolean(r.messageGroupId)).toBe(spec.ordered);
       }
@@ -217,6 +222,10 @@ describe("planStages rejects what AWS would reject", () => {
   it("names too long for SQS or EventBridge", () => {
     expect(() => planStages(STAGES, { prefix: `ir-${"x".repeat(70)}` })).toThrow(/characters, AWS allows/);
   });
+
+  it("a stage name with a dot, which SQS allows only in .fifo", () => {
+    expect(() => planStages(STAGES, { prefix: "ir-john.doe" })).toThrow(/queue name "ir-john\.doe-ingest" may only use letters, digits, "-" and "_"/);
+  });
 });
 
 describe("stage settings", () => {
@@ -236,8 +245,16 @@ describe("stage settings", () => {
     expect(config).toMatch(/removal: production \? "retain" : "remove"/);
   });
 
-  it("passes on optional runtime settings only when set", () => {
-    expect(optionalEnvironment({ IR_CHAT_MODEL: "gpt-4o", LOG_LEVEL: "", UNRELATED: "x" })).toEqual({ IR_CHAT_MODEL: "gpt-4o" });
+  it("passes on optional runtime settings only when set, from IR_-prefixed shell variables", () => {
+    expect(optionalEnvironment({ IR_CHAT_MODEL: "gpt-4o", IR_LOG_LEVEL: "", UNRELATED: "x" })).toEqual({ IR_CHAT_MODEL: "gpt-4o" });
+    expect(optionalEnvironment({ IR_LOG_LEVEL: "debug", IR_OPENAI_BASE_URL: "https://proxy.example.com/v1" })).toEqual({ LOG_LEVEL: "debug", OPENAI_BASE_URL: "https://proxy.example.com/v1" });
+    // A shell's own LOG_LEVEL or OPENAI_BASE_URL (a CI's, a test stand-in's) stays out of production.
+    expect(optionalEnvironment({ LOG_LEVEL: "DEBUG", OPENAI_BASE_URL: "http://127.0.0.1:4010" })).toEqual({});
+  });
+
+  it("fails the deploy on a setting every function would refuse at start", () => {
+    expect(() => optionalEnvironment({ IR_LOG_LEVEL: "DEBUG" })).toThrow(/IR_LOG_LEVEL="DEBUG"/);
+    expect(() => optionalEnvironment({ IR_PAGERDUTY_EVENTS_URL: "file:///etc/passwd" })).toThrow(/IR_PAGERDUTY_EVENTS_URL/);
   });
 
   it("parses registered tenant accounts", () => {

@@ -18,6 +18,11 @@ export interface StageSpec {
    */
   retryWindowSeconds?: number;
   /**
+   * The longest a message waits on purpose in normal operation (a timer kept as a parked message): the queue's
+   * oldest-message alarm on AWS must not fire for it.
+   */
+  parksUpToSeconds?: number;
+  /**
    * Decisions for one (tenant, service) must be serialized: on AWS the stage's queue is FIFO with that
    * pair as message group, in the embedded runtime one worker drains it in order.
    */
@@ -65,6 +70,8 @@ export const STAGES = {
     description: "route incident changes to Slack, PagerDuty and webhooks without paging twice",
     consumes: ["incident.changed", "notification.send"], emits: ["notification.send"],
     batchSize: 10, timeoutSeconds: 120, maxAttempts: 8, memoryMb: 256, ordered: false, retryWindowSeconds: 6 * 3600,
+    // A flapping incident's quiet check waits out the policy's quiet period (DEFAULT_RULES.flapQuietMs).
+    parksUpToSeconds: 30 * 60,
   },
 } as const satisfies Record<string, StageSpec>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Change, Incident, Severity } from "@ir/core";
+import { STAGES, type Change, type Incident, type Severity } from "@ir/core";
 import { DEFAULT_RULES, decide, inheritState, initialState, type NoticeContext, type NotifyState } from "../src/policy";
 import { incident } from "./fakes";
 
@@ -228,5 +228,11 @@ describe("notification policy", () => {
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
     expect(state.recent.length).toBeLessThanOrEqual(20);
     expect(JSON.stringify(state).length).toBeLessThan(8_000);
+  });
+});
+
+describe("the stage graph knows how long a quiet check parks", () => {
+  it("covers the policy's quiet period, so the notify queue's age alarm does not fire for it", () => {
+    expect(STAGES.notify.parksUpToSeconds * 1000).toBeGreaterThanOrEqual(DEFAULT_RULES.flapQuietMs);
   });
 });

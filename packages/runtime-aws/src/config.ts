@@ -2,6 +2,7 @@ import * as z from "zod";
 // The narrowest module with `Resource`: the `sst` root also loads its realtime and vector clients.
 import { Resource } from "sst/resource";
 import { STAGE_NAMES, type StageName } from "@ir/core";
+import { OPTIONAL_SETTINGS } from "./optional-settings";
 import { FUNCTION_ENV, FUNCTION_SECRETS, SECRET_ENV, SECRET_NAMES, type FunctionName, type SecretName } from "./function-secrets";
 
 const url = z.url({ protocol: /^https?$/ });
@@ -18,13 +19,8 @@ const Env = z.object({
   IR_INGEST_QUEUE_URL: url,
   IR_INGEST_FORWARDED_QUEUE_URL: url.optional(),
   ...Object.fromEntries(STAGE_NAMES.map((s) => [dlqName(s), url])) as Record<`IR_DLQ_URL_${Uppercase<StageName>}`, typeof url>,
-  PINECONE_CONTROLLER_HOST: url.optional(),
-  OPENAI_BASE_URL: url.optional(),
-  IR_EMBEDDING_MODEL: name.default("text-embedding-3-small"),
-  IR_CHAT_MODEL: name.default("gpt-4o-mini"),
   IR_PUBLIC_URL: url,
-  IR_PAGERDUTY_EVENTS_URL: url.default("https://events.pagerduty.com/v2/enqueue"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ...OPTIONAL_SETTINGS,
 });
 
 /** Which function this container runs (the stacks set it); unset outside a deployed function. */
