@@ -147,6 +147,14 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const op of Object.values(ops)) expect(op.parameters?.filter((p) => p.in === "path").map((p) => p.name).sort() ?? [], path).toEqual(names.sort());
     }
+    // Query parameters the routes read are declared, with their bounds.
+    const query = (path: string) => (doc.body.paths[path].get.parameters as Array<{ in: string; name: string; schema: { maximum?: number } }>).filter((p) => p.in === "query");
+    expect(query("/api/v1/incidents").map((p) => p.name).sort()).toEqual(["cursor", "limit", "service", "status"]);
+    expect(query("/api/v1/audit").find((p) => p.name === "limit")?.schema.maximum).toBe(1000);
+    expect(query("/api/v1/alarms/{alarm_id}").map((p) => p.name)).toEqual(["wait"]);
+    // An alarm not decided yet answers {alarm_id, status: "queued"}, which the 200 schema must admit.
+    const alarm = doc.body.paths["/api/v1/alarms/{alarm_id}"].get.responses["200"].content["application/json"].schema;
+    expect(JSON.stringify(alarm.anyOf ?? alarm.oneOf)).toContain("queued");
     // Request bodies are the schemas that validate them, limits included.
     const resolve = doc.body.paths["/api/v1/incidents/{incident_id}/resolve"].post.requestBody.content["application/json"].schema;
     expect(resolve.properties.resolution.maxLength).toBe(10_000);

@@ -1,4 +1,4 @@
-import { AlarmReport, Incident, NotificationSettings, Outcome, RunbookInput, Runbook } from "@ir/core";
+import { AlarmReport, Incident, IncidentStatus, NotificationSettings, Outcome, RunbookInput, Runbook } from "@ir/core";
 import { createDocument, type ZodOpenApiOperationObject } from "zod-openapi";
 import * as z from "zod";
 import { CreateTenant } from "./routes/tenants";
@@ -18,6 +18,12 @@ const rateLimited = { "429": ok("past the plan's ingest rate; Retry-After says w
 const tenantOp = (summary: string, extra: Omit<ZodOpenApiOperationObject, "summary">): ZodOpenApiOperationObject => ({ summary, security: TENANT_SECURITY, ...extra });
 /** The `{name}` segments of a path template, declared as OpenAPI requires. */
 const inPath = (...names: string[]) => ({ requestParams: { path: z.object(Object.fromEntries(names.map((n) => [n, z.string().max(256)]))) } });
+/** Query parameters as the routes read them (intParam's bounds). */
+const inQuery = (shape: z.ZodRawShape) => ({ requestParams: { query: z.object(shape) } });
+const page = (max: number) => ({ limit: z.int().min(1).max(max).optional(), cursor: z.string().optional().meta({ description: "next_cursor of the previous page" }) });
+const wait = { wait: z.int().min(0).max(30).optional().meta({ description: "seconds to wait for the decision" }) };
+/** What an alarm's outcome is before its decision. */
+const Queued = z.object({ alarm_id: z.string(), status: z.literal("queued") });
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export const openApiDocument = () =>
@@ -39,13 +45,15 @@ export const openApiDocument = () =>
       },
       "/api/v1/incidents": {
         post: tenantOp("report an alarm", {
-          parameters: [{ name: "wait", in: "query" as const, schema: { type: "integer" as const, minimum: 0, maximum: 30 } }, { name: "Idempotency-Key", in: "header" as const, schema: { type: "string" as const } }],
+          requestParams: { query: z.object(wait), header: z.object({ "Idempotency-Key": z.string().max(256).optional() }) },
           requestBody: body(AlarmReport),
-          responses: { "200": ok("decided within ?wait", Outcome), "202": ok("queued", z.object({ alarm_id: z.string(), status: z.literal("queued") })), "402": ok("plan limit", ErrorBody), "413": ok("body too large", ErrorBody), ...rateLimited, ...errors },
+          responses: { "200": ok("decided within ?wait", Outcome), "202": ok("queued", Queued), "402": ok("plan limit", ErrorBody), "413": ok("body too large", ErrorBody), ...rateLimited, ...errors },
         }),
-        get: tenantOp("list incidents, newest first", { responses: { "200": ok("a page", z.object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })), ...errors } }),
+        get: tenantOp("list incidents, newest first", { ...inQuery({ status: IncidentStatus.optional(), service: z.string().optional(), ...page(500) }), responses: { "200": ok("a page", z.object({ incidents: z.array(Incident), next_cursor: z.string().nullable() })), ...errors } }),
       },
-      "/api/v1/alarms/{alarm_id}": { get: tenantOp("an alarm's outcome", { ...inPath("alarm_id"), responses: { "200": ok("queued or decided", Outcome), ...errors } }) },
+      "/api/v1/alarms/{alarm_id}": {
+        get: tenantOp("an alarm's outcome", { requestParams: { ...inPath("alarm_id").requestParams, query: z.object(wait) }, responses: { "200": ok("queued or decided", z.union([Outcome, Queued])), ...errors } }),
+      },
       "/api/v1/incidents/{incident_id}": { get: tenantOp("an incident", { ...inPath("incident_id"), responses: { "200": ok("the document", Incident), ...errors } }) },
       "/api/v1/incidents/{incident_id}/resolve": {
         post: tenantOp("resolve, crediting the runbook used", { ...inPath("incident_id"), requestBody: body(ResolveBody), responses: { "200": ok("resolved (or this same resolution again)"), ...errors, "409": ok("already resolved by another resolution; nothing changed", ErrorBody) } }),
@@ -53,7 +61,7 @@ export const openApiDocument = () =>
       "/api/v1/incidents/{incident_id}/comments": { post: tenantOp("comment", { ...inPath("incident_id"), requestBody: body(CommentBody), responses: { "201": ok("added"), ...errors } }) },
       "/api/v1/runbooks": {
         post: tenantOp("create a runbook", { requestBody: body(RunbookInput), responses: { "201": ok("created", z.object({ runbook_id: z.string() })), ...errors } }),
-        get: tenantOp("list runbooks", { responses: { "200": ok("a page", z.object({ runbooks: z.array(Runbook), next_cursor: z.string().nullable() })), ...errors } }),
+        get: tenantOp("list runbooks", { ...inQuery(page(500)), responses: { "200": ok("a page", z.object({ runbooks: z.array(Runbook), next_cursor: z.string().nullable() })), ...errors } }),
       },
       "/api/v1/runbooks/suggestions": { get: tenantOp("draft runbooks for problems resolved by hand alike, three times or more", { responses: { "200": ok("suggestions"), ...errors } }) },
       "/api/v1/runbooks/suggestions/{suggestion_id}/accept": {
@@ -90,8 +98,8 @@ export const openApiDocument = () =>
       "/api/v1/keys/{key_id}": { delete: tenantOp("revoke a key", { ...inPath("key_id"), responses: { "200": ok("revoked"), "409": ok("the tenant's last key that does not expire: rotate it instead", ErrorBody), ...errors } }) },
       "/api/v1/keys/{key_id}/rotate": { post: tenantOp("rotate with an overlap window (body optional)", { ...inPath("key_id"), requestBody: body(RotateKey), responses: { "201": ok("new key"), ...errors } }) },
       "/api/v1/usage": { get: tenantOp("this month's usage against the plan", { responses: { "200": ok("usage"), ...errors } }) },
-      "/api/v1/audit": { get: tenantOp("append-only audit trail, newest first", { responses: { "200": ok("a page"), ...errors } }) },
-      "/api/v1/dlq": { get: tenantOp("dead-lettered messages", { responses: { "200": ok("a page"), ...errors } }) },
+      "/api/v1/audit": { get: tenantOp("append-only audit trail, newest first", { ...inQuery(page(1000)), responses: { "200": ok("a page"), ...errors } }) },
+      "/api/v1/dlq": { get: tenantOp("dead-lettered messages", { ...inQuery(page(500)), responses: { "200": ok("a page"), ...errors } }) },
       "/api/v1/dlq/{dead_letter_id}/replay": { post: tenantOp("queue a dead-lettered message again", { ...inPath("dead_letter_id"), responses: { "202": ok("queued again"), ...errors } }) },
       "/api/v1/tenant": { delete: tenantOp("erase all of this tenant's data", { responses: { "200": ok("deleted"), ...errors } }) },
     },
