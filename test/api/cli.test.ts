@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, tempDir, startServer } from "../support/embedded";
 
@@ -26,5 +26,39 @@ describe("the ir CLI", () => {
       await srv.close();
     }
     expect(ir("dlq", "list")).toContain("no dead letters");
+  });
+
+  /** Exit code, stdout and stderr of one command, in `cwd` (with the data dir the environment names, unless `dataDir` is null). */
+  const run = (args: string[], opts: { cwd?: string; dataDir?: string | null } = {}) => {
+    const env = { ...process.env, LOG_LEVEL: "silent", IR_DATA_DIR: opts.dataDir === null ? "" : (opts.dataDir ?? dir) };
+    const r = spawnSync(process.execPath, [join(REPO, "packages/runtime-embedded/bin/ir.js"), ...args], { env, cwd: opts.cwd, encoding: "utf8" });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it("refuses what the API refuses, with a message and a failing exit code", () => {
+    const { tenant_id } = JSON.parse(ir("tenant", "create", "--name", "strict-co"));
+    const [key] = JSON.parse(ir("keys", "list", "--tenant", tenant_id)).keys;
+    // An empty --overlap (an unset shell variable) would have ended the old key at once.
+    expect(run(["keys", "rotate", key.key_id, "--tenant", tenant_id, "--overlap", ""])).toMatchObject({ code: 1, err: expect.stringContaining("--overlap: expected a whole number") });
+    expect(run(["keys", "rotate", key.key_id, "--tenant", tenant_id, "--overlap", "0x10"]).code).toBe(1);
+    expect(run(["keys", "create", "--tenant", tenant_id, "--label", "x".repeat(500)])).toMatchObject({ code: 1, err: expect.stringContaining("--label") });
+    expect(run(["dlq", "replay", "dl_nope"])).toMatchObject({ code: 1, err: expect.stringContaining("no dead letter dl_nope") });
+
+    const books = join(dir, "bad-books");
+    mkdirSync(books);
+    writeFileSync(join(books, "empty.md"), "---\ntitle: Empty\n---\n");
+    expect(run(["runbooks", "import", books, "--tenant", tenant_id])).toMatchObject({ code: 1, err: expect.stringContaining("empty.md: content") });
+    rmSync(join(books, "empty.md"));
+    for (let i = 0; i < 6; i++) writeFileSync(join(books, `rb-${i}.md`), `# Runbook ${i}\n## Resolution\nstep ${i}\n`);
+    // The free plan allows 5: nothing is imported.
+    expect(run(["runbooks", "import", books, "--tenant", tenant_id])).toMatchObject({ code: 1, err: expect.stringContaining("plan free allows 5 custom runbooks") });
+  });
+
+  it("answers an unknown command with its usage on stderr, without creating a data dir", () => {
+    const cwd = join(dir, "elsewhere");
+    mkdirSync(cwd);
+    expect(run(["frobnicate"], { cwd, dataDir: null })).toMatchObject({ code: 2, out: "", err: expect.stringContaining("ir serve") });
+    expect(run(["keys", "nope"], { cwd, dataDir: null }).code).toBe(2);
+    expect(existsSync(join(cwd, ".ir-data"))).toBe(false);
   });
 });

@@ -134,6 +134,13 @@ describe("incident lifecycle through HTTP (DESIGN §4)", () => {
     expect((await api.req("GET", `/api/v1/runbooks/${c.body.runbook_id}`)).status).toBe(404);
   });
 
+  it("serves the dashboard with headers that keep other sites from framing it", async () => {
+    const page = await srv.client.req("GET", "/dashboard");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toBe("frame-ancestors 'none'");
+    expect(page.headers.get("x-frame-options")).toBe("DENY");
+  });
+
   it("describes itself with OpenAPI 3.1 and reports health", async () => {
     expect((await srv.client.req("GET", "/healthz")).status).toBe(200);
     const doc = await srv.client.req("GET", "/openapi.json");

@@ -32,13 +32,15 @@ export function createApi(ports: Ports, options: ApiOptions): ApiHandler {
     // Read through ports.clock on every call: a runtime (or a test) may swap the clock after start-up.
     ingestLimiter: new IngestRateLimiter({ now: () => ports.clock.now() }),
   };
+  // frame-ancestors is ignored in a <meta> policy: only a header keeps other sites from framing the dashboard.
+  const NO_FRAMING = { "content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY" };
   const router = new Router();
   router.on("GET", "/healthz", async () => json(200, { status: "ok" }));
   let doc: string | undefined;
   // Loaded on first request: the generator (zod-openapi, zod's JSON Schema code) is a sixth of a Lambda cold import.
   router.on("GET", "/openapi.json", async () => ({ status: 200, headers: { "content-type": "application/json" }, body: (doc ??= JSON.stringify((await import("./openapi")).openApiDocument())) }));
   router.on("GET", "/dashboard", async () =>
-    deps.dashboardHtml ? { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: deps.dashboardHtml() } : json(404, { error: { code: "not_found", message: "dashboard not built" } }));
+    deps.dashboardHtml ? { status: 200, headers: { "content-type": "text/html; charset=utf-8", ...NO_FRAMING }, body: deps.dashboardHtml() } : json(404, { error: { code: "not_found", message: "dashboard not built" } }));
   for (const register of [tenantRoutes, incidentRoutes, suggestionRoutes, runbookRoutes, ingestRoutes, accountRoutes, analyticsRoutes, settingsRoutes]) register(router, deps);
 
   return async (req) => {

@@ -17,6 +17,10 @@ import { dashboardHtml } from "./dashboard";
 import { RetentionJob } from "./retention";
 import type { EmbeddedConfig } from "./config";
 
+/** An IPv6 address is bracketed in a URL (http://[::1]:3000). */
+const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
+
 /** Stage name → handler: the embedded runtime's half of the stage graph's wiring. */
 export const HANDLERS: Record<StageName, StageHandler> = { ingest: ingestStage, embed: embedStage, match: matchStage, enrich: enrichStage, notify: notifyStage };
 
@@ -29,7 +33,7 @@ export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () =
   const db = openDb(dataDir);
   const host = opts.host ?? opts.HOST ?? "127.0.0.1";
   const port = opts.port ?? opts.PORT ?? 3000;
-  const settings = { publicUrl: opts.IR_PUBLIC_URL ?? `http://${host}:${port}`, pagerdutyEventsUrl: opts.IR_PAGERDUTY_EVENTS_URL ?? "https://events.pagerduty.com/v2/enqueue" };
+  const settings = { publicUrl: opts.IR_PUBLIC_URL ?? urlOf(host, port), pagerdutyEventsUrl: opts.IR_PAGERDUTY_EVENTS_URL ?? "https://events.pagerduty.com/v2/enqueue" };
   return { db, log, dataDir, host, port, ...createEmbeddedPorts(db, log, settings, onEnqueued) };
 }
 
@@ -54,13 +58,17 @@ export async function startEmbedded(opts: StartOptions = {}) {
   watch.start();
   const http = await serveHttp(api, log, host, port);
   const bound = http.port;
-  if (!opts.IR_PUBLIC_URL) ports.settings.publicUrl = `http://${host}:${bound}`;
+  if (!opts.IR_PUBLIC_URL) {
+    ports.settings.publicUrl = urlOf(host, bound);
+    // Links in pages and Slack messages would point at an address nobody can open.
+    if (WILDCARD.has(host)) log.warn({ host }, "HOST listens on every address: set IR_PUBLIC_URL to the URL people open, or links in notifications will not work");
+  }
   // Work accepted before a crash is still queued: pick it up now.
   pump.kick();
-  log.info({ url: `http://${host}:${bound}`, data_dir: dataDir }, "incident responder ready");
+  log.info({ url: urlOf(host, bound), data_dir: dataDir }, "incident responder ready");
 
   return {
-    url: `http://${host}:${bound}`,
+    url: urlOf(host, bound),
     port: bound,
     generatedAdminKey: admin.generated,
     ports,

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { Incident } from "@ir/core";
-import { call } from "../api";
+import { ApiError, call } from "../api";
 import { h, route } from "../dom";
 import { count, when } from "../format";
 
@@ -26,14 +26,23 @@ export async function incidentsView(params: URLSearchParams): Promise<HTMLElemen
   const first = await call<{ incidents: Incident[]; next_cursor: string | null }>(query());
   const body = h("tbody", {}, first.incidents.map(row));
   let cursor = first.next_cursor;
+  const failed = h("p", { class: "error", role: "alert", hidden: true });
   const more = h("button", {
     type: "button",
     hidden: !cursor,
     onclick: async () => {
-      const page = await call<{ incidents: Incident[]; next_cursor: string | null }>(query(cursor ?? undefined));
-      body.append(...page.incidents.map(row));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
+      failed.hidden = true;
+      try {
+        const page = await call<{ incidents: Incident[]; next_cursor: string | null }>(query(cursor ?? undefined));
+        body.append(...page.incidents.map(row));
+        cursor = page.next_cursor;
+        more.hidden = !cursor;
+      } catch (e) {
+        // A key no longer accepted: render again, which asks for one (call() forgot it).
+        if (e instanceof ApiError && e.status === 401) { window.dispatchEvent(new HashChangeEvent("hashchange")); return; }
+        failed.textContent = `Could not load more: ${(e as Error).message}`;
+        failed.hidden = false;
+      }
     },
   }, "Load more");
   return h("section", { class: "panel" },
@@ -46,5 +55,6 @@ export async function incidentsView(params: URLSearchParams): Promise<HTMLElemen
         body)
       : h("p", { class: "muted" }, "No incidents."),
     more,
+    failed,
   );
 }

@@ -16,7 +16,8 @@ const dayBefore = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:
 
 /** The analytics of a window: figures, trends, top incidents, runbook effectiveness, and drafts to accept. */
 export async function overview(params: URLSearchParams): Promise<HTMLElement> {
-  const days = Number(params.get("days")) || 30;
+  // Only the windows the form offers: another value showed one window and fetched another (or failed past a year).
+  const days = WINDOWS.includes(Number(params.get("days"))) ? Number(params.get("days")) : 30;
   const service = params.get("service") ?? "";
   const to = new Date().toISOString().slice(0, 10);
   const q = new URLSearchParams({ from: dayBefore(to, days - 1), to });
