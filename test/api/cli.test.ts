@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { REPO, tempDir, startServer } from "../support/embedded";
 
 describe("the ir CLI", () => {
@@ -52,6 +53,17 @@ describe("the ir CLI", () => {
     for (let i = 0; i < 6; i++) writeFileSync(join(books, `rb-${i}.md`), `# Runbook ${i}\n## Resolution\nstep ${i}\n`);
     // The free plan allows 5: nothing is imported.
     expect(run(["runbooks", "import", books, "--tenant", tenant_id])).toMatchObject({ code: 1, err: expect.stringContaining("plan free allows 5 custom runbooks") });
+  });
+
+  it("lists dead letters one per line, with a receiver's escape sequences made harmless", () => {
+    const db = new Database(join(dir, "ir.db"));
+    db.prepare("INSERT INTO dead_letters (id, stage, tenant_id, type, body, reason, attempts, failed_at) VALUES ('dl_esc', 'notify', 't1', 'notification.send', '{}', ?, 8, '2031-01-01T00:00:00.000Z')")
+      .run("Poison: webhook answered 400: \u001b]0;owned\u0007\u001b[2J\nnext line");
+    db.close();
+    const line = ir("dlq", "list").split("\n").find((l) => l.startsWith("dl_esc"))!;
+    expect(line.split("\t")).toHaveLength(6);
+    expect(line).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f]/);
+    expect(line).toContain("webhook answered 400:");
   });
 
   it("answers an unknown command with its usage on stderr, without creating a data dir", () => {

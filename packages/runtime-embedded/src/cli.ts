@@ -113,7 +113,7 @@ async function main(argv: string[]) {
       }
     } else if (cmd === "dlq" && sub === "list") {
       const page = await ports.deadLetters.list(values.tenant ?? null, { limit: 100, cursor: values.cursor });
-      for (const d of page.items) console.log(printable(`${d.id}\t${d.stage}\t${d.event_type}\t${d.tenant_id}\t${d.failed_at}\t`) + printable(d.reason));
+      for (const d of page.items) console.log([d.id, d.stage, d.event_type, d.tenant_id, d.failed_at, d.reason].map(printable).join("\t"));
       if (!page.items.length) console.log("no dead letters");
       if (page.next_cursor) console.log(`more: ir dlq list${values.tenant ? ` --tenant ${values.tenant}` : ""} --cursor ${page.next_cursor}`);
     } else if (cmd === "dlq" && sub === "replay") {
