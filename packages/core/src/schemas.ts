@@ -145,6 +145,8 @@ export const Incident = z.object({
    * the next resolve of the incident completes them. On AWS those writes are not one transaction.
    */
   resolution_pending: z.enum(["resolve", "credit"]).optional(),
+  /** Its advice missed a lookup (an outage, enrich's time budget): a recurrence from this time on asks again. */
+  advice_retry_after: isoDate.optional(),
 });
 export type Incident = z.infer<typeof Incident>;
 

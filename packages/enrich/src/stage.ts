@@ -11,6 +11,8 @@ const MERGE_TRIES = 8;
  * hands the event back for a redelivery minutes later, which asks the model again.
  */
 export const ADVICE_BUDGET_MS = 15_000;
+/** After advice that missed a lookup, the first recurrence this long after asks again (once, not per duplicate). */
+export const ADVICE_RETRY_MS = 10 * 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -28,15 +30,18 @@ export const enrichStage: StageHandler = async (event, ports) => {
   let incident = await ports.incidents.get(alarm.tenant_id, outcome.incident_id);
   const tenant = await ports.tenants.get(alarm.tenant_id);
   if (!incident || !tenant) return [];
-  if (outcome.status !== "existing" && incident.recommendations.length === 0) {
+  const first = outcome.status !== "existing" && incident.recommendations.length === 0;
+  // A transient outage must not leave the incident's advice degraded for good: a later recurrence completes it.
+  const retry = incident.advice_retry_after !== undefined && Date.parse(incident.advice_retry_after) <= Date.parse(now);
+  if (first || retry) {
     const log = ports.log.child({ stage: "enrich", tenant_id: alarm.tenant_id, incident_id: incident.incident_id });
-    const { recommendations, pastResolutions } = await advise(ports, tenant, incident, log);
+    const advice = await advise(ports, tenant, incident, log);
     // Re-read and merge: on AWS the incident may recur between the read and the write (stages run in parallel),
     // and in a storm it does every few hundred ms. Only the merge is redone, not the advice (an LLM call); handed
     // back to the queue instead, the event ran out of receives and dead-lettered, and the page never went out.
     for (let tries = 1; ; tries++) {
       const fresh: Incident = (await ports.incidents.get(alarm.tenant_id, outcome.incident_id)) ?? incident;
-      const merged: Incident = { ...fresh, recommendations, similar_resolutions: pastResolutions };
+      const merged = withAdvice(fresh, advice, now);
       incident = merged;
       try {
         await ports.incidents.put(merged);
@@ -52,10 +57,24 @@ export const enrichStage: StageHandler = async (event, ports) => {
   return [makeEvent("incident.changed", alarm.tenant_id, alarm.alarm_id, { incident_id: incident.incident_id, changes, alarm_id: alarm.alarm_id }, now)];
 };
 
-/** The best advice the dependencies give now; whatever fails is left out (logged), never thrown. */
-async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Logger): Promise<{ recommendations: Recommendation[]; pastResolutions: PastResolution[] }> {
+interface Advice { recommendations: Recommendation[]; pastResolutions: PastResolution[]; missedWriter: boolean; missedSimilar: boolean; missed: boolean }
+
+/** The incident with this advice; a part whose lookup failed keeps what an earlier try found. */
+function withAdvice(incident: Incident, a: Advice, now: string): Incident {
+  const { advice_retry_after: _, ...rest } = incident;
+  return {
+    ...rest,
+    recommendations: a.missedWriter && incident.recommendations.length ? incident.recommendations : a.recommendations,
+    similar_resolutions: a.missedSimilar && incident.similar_resolutions.length ? incident.similar_resolutions : a.pastResolutions,
+    ...(a.missed ? { advice_retry_after: new Date(Date.parse(now) + ADVICE_RETRY_MS).toISOString() } : {}),
+  };
+}
+
+/** The best advice the dependencies give now; whatever fails is left out (logged, and said in `missed…`), never thrown. */
+async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Logger): Promise<Advice> {
+  const missed = new Set<"similar" | "runbook" | "writer">();
   const deadline = Date.now() + ADVICE_BUDGET_MS;
-  const optional = async <T>(what: string, fallback: T, lookup: () => Promise<T>): Promise<T> => {
+  const optional = async <T>(part: "similar" | "runbook" | "writer", what: string, fallback: T, lookup: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within the ${ADVICE_BUDGET_MS} ms enrich allows`)), Math.max(0, deadline - Date.now()));
@@ -64,21 +83,25 @@ async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Log
       return await Promise.race([lookup(), late]);
     } catch (err) {
       log.warn({ err }, `enrich: ${what} unavailable; going on without it`);
+      missed.add(part);
       return fallback;
     } finally {
       clearTimeout(timer);
     }
   };
-  const pastResolutions = await optional("similar resolutions", [], async () => {
+  const pastResolutions = await optional("similar", "similar resolutions", [], async () => {
     const [vector] = await ports.embedder.embed([incident.template]);
     return similarResolutions(ports, incident, vector);
   });
   // The recommended runbooks' full text: a read of each (three at most), not of the whole catalog. Without it they
   // keep the solution match stored with them.
-  const runbooks = await Promise.all(incident.recommended_runbooks.map(async (r) => ({ ...r, content: await optional(`runbook ${r.runbook_id}`, "", () => runbookText(ports, tenant, r.runbook_id)) })));
+  const runbooks = await Promise.all(incident.recommended_runbooks.map(async (r) => ({ ...r, content: await optional("runbook", `runbook ${r.runbook_id}`, "", () => runbookText(ports, tenant, r.runbook_id)) })));
   const input = { incident, runbooks, pastResolutions };
-  const written = await optional("recommendation writer (using extractive recommendations)", null, () => ports.writer.write(input));
-  return { recommendations: written ?? (await offline.write(input)), pastResolutions };
+  const written = await optional("writer", "recommendation writer (using extractive recommendations)", null, () => ports.writer.write(input));
+  return {
+    recommendations: written ?? (await offline.write(input)), pastResolutions,
+    missedWriter: missed.has("writer"), missedSimilar: missed.has("similar"), missed: missed.size > 0,
+  };
 }
 
 async function runbookText(ports: Ports, tenant: Tenant, runbookId: string): Promise<string> {

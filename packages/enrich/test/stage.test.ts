@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { Conflict, makeEvent, type Incident, type Logger, type Outcome, type PipelineEvent, type Ports, type RecommendationWriter, type Runbook, type VectorMatch } from "@ir/core";
 import { invalidateCatalog } from "@ir/match";
 import { enrichStage, ExtractiveWriter } from "../src/index";
-import { ADVICE_BUDGET_MS } from "../src/stage";
+import { ADVICE_BUDGET_MS, ADVICE_RETRY_MS } from "../src/stage";
 import { incident as mkIncident, tenant } from "../../notify/test/fakes";
 
 /**
@@ -119,6 +119,38 @@ describe("enrich: the page goes out whatever the optional lookups do", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("does not advise a recurrence again, unless an earlier advice missed a lookup: then once, after a while", async () => {
+    let asked = 0;
+    let down = true;
+    const writer: RecommendationWriter = { write: async (input) => { asked++; if (down) throw new Error("OpenAI 503"); return [{ text: "Roll back the deploy", source: "llm" }]; } };
+    const f = fake({ writer });
+    let now = Date.parse(NOW);
+    f.ports.clock = { now: () => new Date(now) };
+    reachesNotify(await enrichStage(decided("new"), f.ports));
+    expect(asked).toBe(1);
+    const degraded = f.stored.get("inc_1")!;
+    expect(degraded.recommendations.map((r) => r.source)).toEqual(["past_resolution", "runbook", "runbook"]);
+    expect(degraded.advice_retry_after).toBe(new Date(now + ADVICE_RETRY_MS).toISOString());
+
+    // Duplicates before the retry time: no new attempt.
+    now += ADVICE_RETRY_MS / 2;
+    reachesNotify(await enrichStage(decided("existing"), f.ports));
+    expect(asked).toBe(1);
+    // The first one after it asks again; the writer is back, so the advice is completed and the mark cleared.
+    now += ADVICE_RETRY_MS;
+    down = false;
+    reachesNotify(await enrichStage(decided("existing"), f.ports));
+    expect(asked).toBe(2);
+    const complete = f.stored.get("inc_1")!;
+    expect(complete.recommendations).toEqual([{ text: "Roll back the deploy", source: "llm" }]);
+    expect(complete.similar_resolutions).toEqual(degraded.similar_resolutions);
+    expect(complete.advice_retry_after).toBeUndefined();
+    // And never again for the duplicates after.
+    now += 2 * ADVICE_RETRY_MS;
+    reachesNotify(await enrichStage(decided("existing"), f.ports));
+    expect(asked).toBe(2);
   });
 
   it("still fails the event, to be retried, when the incident cannot be written", async () => {

@@ -65,13 +65,6 @@ describe("RecommendationWriter on OpenAI chat", () => {
     expect(recs[2]).toEqual({ text: "Invented step", source: "llm" });
   });
 
-  it("does not ask again for a recurrence that already has advice", async () => {
-    const calls = aws.env.openai.calls.chat;
-    const existing = [{ text: "Keep calm", source: "llm" as const }];
-    expect(await aws.ports.writer.write(input({ occurrences: 5, recommendations: existing }))).toEqual(existing);
-    expect(aws.env.openai.calls.chat).toBe(calls);
-  });
-
   it("fails, once and at once, when the model fails or answers out of schema: the enrich stage then uses the extractive writer", async () => {
     const calls = aws.env.openai.calls.chat;
     aws.env.openai.state.failChat = 10;

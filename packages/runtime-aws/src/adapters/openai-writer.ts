@@ -39,17 +39,15 @@ const PAST_RESOLUTION_CHARS = 500;
 
 /**
  * gpt-4o-mini recommendations with structured output, validated with zod. The model is asked only for new
- * incidents and regressions (a recurrence keeps the advice it got). A failure throws: the enrich stage then
+ * incidents and regressions (a recurrence keeps the advice it got; the enrich stage decides). A failure throws: the enrich stage then
  * uses the extractive writer's answer, so a page never waits on a language model.
  */
 export class OpenAiRecommendationWriter implements RecommendationWriter {
   constructor(private readonly connect: OpenAiConnection, private readonly model: string) {}
 
+  /** Called by enrich for a new incident or regression, or to complete advice an outage cut short: never per duplicate. */
   async write(input: RecommendationInput): Promise<Recommendation[]> {
-    const { incident } = input;
-    const isNew = incident.occurrences <= 1 || incident.regression_of !== null;
-    if (!isNew && incident.recommendations.length) return incident.recommendations;
-    if (!input.runbooks.length && !input.pastResolutions.length && !incident.template) return [];
+    if (!input.runbooks.length && !input.pastResolutions.length && !input.incident.template) return [];
     return this.ask(input);
   }
 
