@@ -105,6 +105,7 @@ const HOST_PORT = /^(?:localhost|[A-Za-z0-9]+(?:[.-]+[A-Za-z0-9]+)+):\d{1,5}$/;
 const HAS_DIGIT = /\d/;
 const ALNUM_RUN = /[A-Za-z0-9µ]+|<(?:num|ip|host|mac|email|url|uuid|hash|hex|date|time|duration|path|str|id|\*)>/g;
 const HEXISH = /^[0-9a-fA-F]+$/;
+const HEX_LETTER = /[a-fA-F]/;
 
 /** A whole token that is one recognizable value, or null. */
 const entity = (core: string): string | null => {
@@ -169,7 +170,15 @@ const maskCompound = (core: string, depth = 0): string => {
     let sep = core.slice(last, start);
     const end = start + m[0].length;
     // A Kubernetes pod's random suffix has no digit one time in five (payment-7d9f8b6c4-bcdfg): it varies all the same.
-    const masked = previousValue && sep === "-" && end === core.length && POD_SUFFIX.test(m[0]) ? "<id>" : maskRun(m[0]);
+    // So does the hex after a hex value (9f8a1b2c-bae3, 9f8a1b2c-edee), and a hex suffix with a digit (web-fea12):
+    // read as words or as "name + number" (bae<num>), each draw was a fingerprint of its own.
+    const run = m[0];
+    const suffix = sep === "-" && end === core.length;
+    const hexLetters = HEXISH.test(run) && HEX_LETTER.test(run);
+    const masked = (previousValue && sep === "-" && hexLetters && run.length >= 3) || (previousValue && suffix && POD_SUFFIX.test(run))
+      || (suffix && run.length >= 4 && hexLetters && HAS_DIGIT.test(run) && HEX_LETTER.test(run[0]))
+      ? "<id>"
+      : maskRun(run);
     const value = isPlaceholder(masked);
     // "blk_-123" and "blk_123" are the same id kind: a sign glued to a separator is not structure.
     if (value && sep.length > 1 && sep.endsWith("-")) sep = sep.slice(0, -1);

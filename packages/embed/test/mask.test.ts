@@ -48,6 +48,14 @@ describe("mask", () => {
     ["pod name, suffix without a digit", "pod checkout-5f7c9d8b6-bcdfg restarted", "pod checkout-<hex>-<id> restarted"],
     ["a last word is not a pod suffix", "node-7-drain check-disk front-end", "node-<num>-drain check-disk front-end"],
     ["numbered device", "link down on eth3", "link down on eth<num>"],
+    // Each random draw used to be a fingerprint of its own: bae<num>, a word "edee", <num>.
+    ["hex after a hex value, with letters", "request 9f8a1b2c-bae3 failed", "request <*> failed"],
+    ["hex after a hex value, letters only", "request 9f8a1b2c-edee failed", "request <*> failed"],
+    ["hex after a hex value, digits only", "request 9f8a1b2c-1234 failed", "request <*> failed"],
+    ["hex suffix starting with letters", "pod web-fea12 restarted", "pod web-<id> restarted"],
+    ["hex suffix starting with a digit", "pod web-5f7b9 restarted", "pod web-<id> restarted"],
+    ["numbers after numbers stay numbers", "host ip-10-0-123-45 down", "host ip-<num>-<num>-<num>-<num> down"],
+    ["a word with a digit after a word is not hex", "node-gpu12 drained", "node-gpu<num> drained"],
     ["mixed random id", "session aZ3kQ9x expired", "session <id> expired"],
   ])("%s", (_name, input, expected) => {
     it("masks the variable part and keeps the rest", () => {
