@@ -46,6 +46,14 @@ describe("alarm sources through the embedded server", () => {
     expect(key).toMatch(/^arn:aws:cloudwatch:us-east-1:123456789012:alarm:long-name-.*#sha256:[0-9a-f]{64}$/);
     await api.req("POST", "/api/v1/ingest/cloudwatch", withState(event, "OK", "2026-11-29T09:05:00Z"));
     await until(async () => (await api.req("GET", `/api/v1/incidents/${incident_id}`)).body.status === "RESOLVED" || null);
+
+    // The longest real ARN (an alarm name of 255 characters) is kept as it is: incidents indexed under it still resolve.
+    const real = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${"n".repeat(255)}`;
+    const again = await api.req("POST", "/api/v1/ingest/cloudwatch", withState({ ...event, resources: [real] }, "ALARM", "2026-11-29T09:30:00Z"));
+    const decided = (await api.req("GET", `/api/v1/alarms/${again.body.alarms[0]}?wait=10`)).body;
+    expect((await api.req("GET", `/api/v1/incidents/${decided.incident_id}`)).body.source_keys).toContain(real);
+    await api.req("POST", "/api/v1/ingest/cloudwatch", withState({ ...event, resources: [real] }, "OK", "2026-11-29T09:35:00Z"));
+    await until(async () => (await api.req("GET", `/api/v1/incidents/${decided.incident_id}`)).body.status === "RESOLVED" || null);
   });
 
   it("a retried delivery of a CloudWatch ALARM after its OK is a duplicate, not a regression", async () => {

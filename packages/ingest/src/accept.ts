@@ -46,10 +46,13 @@ async function resolvedSinceFiring(ports: Ports, alarm: Alarm): Promise<boolean>
  * would fail it for good. Real alarms weigh a few KB.
  */
 export const MAX_ALARM_BYTES = 96 * 1024;
-/** Source keys are DynamoDB sort keys (1 KB at most) and kv keys: a longer one is kept recognizable and hashed. */
-const MAX_SOURCE_KEY_CHARS = 256;
+/**
+ * Source keys are DynamoDB sort keys (1 KB at most, with their prefix) and kv keys: a longer one is kept recognizable
+ * and hashed. Every real alarm ARN (about 50 bytes and a name of at most 255) stays as it is.
+ */
+const MAX_SOURCE_KEY_BYTES = 700;
 const boundedKey = (key: string): string =>
-  key.length <= MAX_SOURCE_KEY_CHARS ? key : `${key.slice(0, 128)}#sha256:${createHash("sha256").update(key).digest("hex")}`;
+  Buffer.byteLength(key) <= MAX_SOURCE_KEY_BYTES ? key : `${key.slice(0, 128)}#sha256:${createHash("sha256").update(key).digest("hex")}`;
 
 /**
  * Turn normalized source items into durable pipeline input. Ingest never does slow work: an alarm is

@@ -56,8 +56,12 @@ async function resolveFromSource(r: SourceResolution, ports: Ports, cause: strin
   return (await resolveIncident(ports, { ...resolutionHeard(incident, r), resolved_source_keys: [] }, resolution, cause)).events;
 }
 
-/** The incident with the key's latest resolution time recorded (the same object when it knew it already). */
+/**
+ * The incident with the key's latest resolution time recorded (the same object when it knew it already, or when
+ * the time would never be read: a key past those it tracks, or one whose source's times do not order its states).
+ */
 function resolutionHeard(incident: Incident, r: SourceResolution): Incident {
+  if (!timesOrderStates(r.source_key) || !incident.source_keys.includes(r.source_key)) return incident;
   const last = incident.source_resolved_at?.[r.source_key];
   if (last && Date.parse(last) >= Date.parse(r.occurred_at)) return incident;
   return { ...incident, source_resolved_at: { ...incident.source_resolved_at, [r.source_key]: r.occurred_at } };
@@ -186,11 +190,14 @@ async function replayed(ports: Ports, e: AlarmEmbedded, incident: Incident, recu
 
 function recur(target: Incident, e: AlarmEmbedded, d: Decision & { kind: "attach" }, now: string): Incident {
   const severity = maxSeverity(target.severity, e.alarm.severity);
+  // A firing older than its key's last resolution is over: it counts, but its key stays resolved (un-resolved, the
+  // incident would wait for an OK that already came, and stay open).
+  const late = firedBeforeResolution(target, e.alarm);
   let next = appendHistory(
     {
-      ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, ...firedBy(target, e.alarm),
+      ...target, occurrences: target.occurrences + 1, last_seen: now, severity, template: d.template, ...(late ? {} : firedBy(target, e.alarm)),
       // Firing again: no longer among the keys that said resolved.
-      ...(target.resolved_source_keys?.length ? { resolved_source_keys: target.resolved_source_keys.filter((k) => k !== e.alarm.source_key) } : {}),
+      ...(!late && target.resolved_source_keys?.length ? { resolved_source_keys: target.resolved_source_keys.filter((k) => k !== e.alarm.source_key) } : {}),
     },
     { timestamp: now, event: "recurred", user: "system", alarm_id: e.alarm.alarm_id, match: { method: d.method, score: round(d.score) } },
   );

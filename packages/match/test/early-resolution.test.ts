@@ -40,12 +40,12 @@ function pipeline(sourceKey = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Q
     audit: { append: async () => {} },
   } as unknown as Ports;
 
-  const firing = (n: number, occurredAt: string): PipelineEvent => {
-    const alarm = { alarm_id: `alm_${n}`, tenant_id: "t1", source: "cloudwatch" as const, error: "ALARM: QueueDepthHigh (ApproximateNumberOfMessagesVisible > 1000)", service: "orders-queue", severity: "HIGH" as const, metadata: {}, occurred_at: occurredAt, received_at: occurredAt, source_key: sourceKey };
+  const firing = (n: number, occurredAt: string, key = sourceKey): PipelineEvent => {
+    const alarm = { alarm_id: `alm_${n}`, tenant_id: "t1", source: "cloudwatch" as const, error: "ALARM: QueueDepthHigh (ApproximateNumberOfMessagesVisible > 1000)", service: "orders-queue", severity: "HIGH" as const, metadata: {}, occurred_at: occurredAt, received_at: occurredAt, source_key: key };
     return makeEvent("alarm.received", "t1", alarm.alarm_id, alarm, occurredAt);
   };
-  const resolution = (occurredAt: string): PipelineEvent => makeEvent("alarm.resolved", "t1", `QueueDepthHigh@${occurredAt}`, {
-    tenant_id: "t1", source: "cloudwatch", source_key: sourceKey, resolved_by: "cloudwatch", resolution: "OK", occurred_at: occurredAt,
+  const resolution = (occurredAt: string, key = sourceKey): PipelineEvent => makeEvent("alarm.resolved", "t1", `${key}@${occurredAt}`, {
+    tenant_id: "t1", source: "cloudwatch", source_key: key, resolved_by: "cloudwatch", resolution: "OK", occurred_at: occurredAt,
   }, occurredAt);
   const decide = async (event: PipelineEvent) => {
     const [embedded] = await embedStage(event, ports);
@@ -97,6 +97,21 @@ describe("a firing delivered after a resolution that came later than it", () => 
     // The next real ALARM, after the last OK, is a regression.
     const again = await p.decide(p.firing(3, "2031-03-01T10:20:00.000Z"));
     expect(again[0].data).toMatchObject({ outcome: { status: "regression" } });
+  });
+
+  it("leaves the key resolved when the late firing recurs an incident still open for another alarm", async () => {
+    const p = pipeline();
+    const other = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:QueueDepthHigh-replica";
+    await p.decide(p.firing(1, "2031-03-01T10:00:00.000Z"));
+    await p.decide(p.firing(2, "2031-03-01T10:01:00.000Z", other));
+    await matchStage(p.resolution("2031-03-01T10:05:00.000Z"), p.ports);
+    await matchStage(p.resolution("2031-03-01T10:15:00.000Z"), p.ports);
+    // The 10:10 ALARM of the first alarm, delivered after its 10:15 OK: counted, the alarm is still OK.
+    await p.decide(p.firing(3, "2031-03-01T10:10:00.000Z"));
+    expect([...p.incidents.values()]).toHaveLength(1);
+    // The other alarm's OK is the last one the incident waits for.
+    await matchStage(p.resolution("2031-03-01T10:20:00.000Z", other), p.ports);
+    expect([...p.incidents.values()][0]).toMatchObject({ status: "RESOLVED", occurrences: 3 });
   });
 
   it("takes an Alertmanager alert with an old start as firing on: Alertmanager keeps startsAt when an alert resumes", async () => {
