@@ -32,7 +32,10 @@ export const enrichStage: StageHandler = async (event, ports) => {
   if (!incident || !tenant) return [];
   const first = outcome.status !== "existing" && incident.recommendations.length === 0;
   // A transient outage must not leave the incident's advice degraded for good: a later recurrence completes it.
-  const retry = incident.advice_retry_after !== undefined && Date.parse(incident.advice_retry_after) <= Date.parse(now);
+  let retry = !first && incident.advice_retry_after !== undefined && Date.parse(incident.advice_retry_after) <= Date.parse(now);
+  // Claimed first, by moving the retry time on under the incident's lock: on AWS every duplicate arriving past it
+  // would otherwise ask the model too. One that loses the claim leaves the retry to the winner.
+  if (retry) retry = await claimRetry(ports, incident, now);
   if (first || retry) {
     const log = ports.log.child({ stage: "enrich", tenant_id: alarm.tenant_id, incident_id: incident.incident_id });
     const advice = await advise(ports, tenant, incident, log);
@@ -56,6 +59,16 @@ export const enrichStage: StageHandler = async (event, ports) => {
   await ports.alarms.putOutcome(alarm.tenant_id, { ...outcome, recommendations: incident.recommendations });
   return [makeEvent("incident.changed", alarm.tenant_id, alarm.alarm_id, { incident_id: incident.incident_id, changes, alarm_id: alarm.alarm_id }, now)];
 };
+
+async function claimRetry(ports: Ports, incident: Incident, now: string): Promise<boolean> {
+  try {
+    await ports.incidents.put({ ...incident, advice_retry_after: new Date(Date.parse(now) + ADVICE_RETRY_MS).toISOString() });
+    return true;
+  } catch (err) {
+    if (err instanceof Conflict) return false;
+    throw err;
+  }
+}
 
 interface Advice { recommendations: Recommendation[]; pastResolutions: PastResolution[]; missedWriter: boolean; missedSimilar: boolean; missed: boolean }
 

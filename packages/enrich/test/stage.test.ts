@@ -153,6 +153,19 @@ describe("enrich: the page goes out whatever the optional lookups do", () => {
     expect(asked).toBe(2);
   });
 
+  it("leaves a due retry to the duplicate that claims it: one that loses the claim asks nothing", async () => {
+    let asked = 0;
+    const due = new Date(Date.parse(NOW) - 1).toISOString();
+    const f = fake({
+      writer: { write: async () => { asked++; return [{ text: "Roll back the deploy", source: "llm" }]; } },
+      // Another duplicate moved the retry time on (or the incident recurred) since this one read it.
+      put: async () => { throw new Conflict("incident inc_1 was changed concurrently"); },
+    });
+    f.stored.set("inc_1", { ...f.stored.get("inc_1")!, recommendations: [{ text: "Restart it", source: "runbook" }], advice_retry_after: due });
+    reachesNotify(await enrichStage(decided("existing"), f.ports));
+    expect(asked).toBe(0);
+  });
+
   it("still fails the event, to be retried, when the incident cannot be written", async () => {
     // prepare
     const f = fake({ query: pineconeDown, put: () => Promise.reject(new Error("S3 503")) });
