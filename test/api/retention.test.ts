@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startServer, type Client } from "../support/embedded";
 import { takeClock } from "../support/clock";
 import { until } from "../support/until";
+import { HELD_OPEN_MAX_DAYS } from "@ir/core";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2031-03-01T00:00:00.000Z");
@@ -146,5 +147,41 @@ describe("retention purges incidents and alarms past the plan's retention (embed
     } finally {
       srv.retention.stop();
     }
+  });
+});
+
+describe("an incident its source holds open is kept, but not for ever", () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let clock: ReturnType<typeof takeClock>;
+  let held: Client, manual: Client;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    srv = await startServer();
+    clock = takeClock(srv.ports, T0);
+    held = (await srv.client.tenant("held-co")).client;
+    manual = (await srv.client.tenant("manual-co")).client;
+    // Sources resolve nothing for this tenant: nothing it has is held open.
+    expect((await manual.req("PATCH", "/api/v1/settings", { auto_resolve: false })).status).toBe(200);
+    for (const [name, api] of [["held", held], ["manual", manual]] as const) {
+      const fired = await api.req("POST", "/api/v1/ingest/alertmanager", am("firing", "2031-03-01T00:00:00Z"));
+      ids[name] = (await api.req("GET", `/api/v1/alarms/${fired.body.alarms[0]}?wait=10`)).body.incident_id;
+    }
+  });
+  afterAll(() => srv.stop());
+
+  const stored = (name: string) => rowsMentioning(srv.dataDir, ids[name]).incidents;
+
+  it("ages from the last alarm as usual when the tenant's sources resolve nothing (auto_resolve off)", async () => {
+    await srv.retention.run(new Date(at(8)));
+    expect(stored("manual")).toBe(0);
+    expect(stored("held")).toBe(1);
+  });
+
+  it(`keeps one held open by its alert for ${HELD_OPEN_MAX_DAYS} days after its last alarm (a source may never resolve), then purges it`, async () => {
+    await srv.retention.run(new Date(at(HELD_OPEN_MAX_DAYS - 1)));
+    expect(stored("held")).toBe(1);
+    await srv.retention.run(new Date(at(HELD_OPEN_MAX_DAYS + 1)));
+    expect(rowsMentioning(srv.dataDir, ids.held)).toMatchObject({ incidents: 0, source_keys: 0, vectors: 0 });
   });
 });

@@ -27,3 +27,30 @@ export const retainedFrom = (i: Pick<Incident, "status" | "resolved_at" | "last_
   const firing = !i.source_keys_overflowed && i.source_keys.some((k) => !i.resolved_source_keys?.includes(k));
   return firing ? null : i.last_seen;
 };
+
+/**
+ * The longest an incident held open by a firing source is kept after its last alarm (the plan's retention if that
+ * is longer). A source may never resolve: an alarm deleted while in ALARM, one left in INSUFFICIENT_DATA, an OK
+ * lost on the way. Without a bound those incidents would outlive every retention promise.
+ */
+export const HELD_OPEN_MAX_DAYS = 90;
+const DAY_MS = 86_400_000;
+
+/**
+ * Whether an incident is past its tenant's retention at `now` (see retainedFrom). With auto-resolve off no source
+ * resolves anything, so nothing is held open: it ages from its last alarm like any OPEN incident.
+ */
+export function pastRetention(
+  i: Parameters<typeof retainedFrom>[0],
+  retentionDays: number, autoResolve: boolean, now: Date,
+): boolean {
+  const from = retainedFrom(i);
+  const { cutoff, heldCutoff } = retentionCutoffs(retentionDays, autoResolve, now);
+  return from !== null ? from < cutoff : i.last_seen < heldCutoff;
+}
+
+/** Before `cutoff` an incident's activity (retainedFrom) is too old; before `heldCutoff`, the last alarm of one held open. */
+export function retentionCutoffs(retentionDays: number, autoResolve: boolean, now: Date): { cutoff: string; heldCutoff: string } {
+  const held = autoResolve ? Math.max(retentionDays, HELD_OPEN_MAX_DAYS) : retentionDays;
+  return { cutoff: new Date(now.getTime() - retentionDays * DAY_MS).toISOString(), heldCutoff: new Date(now.getTime() - held * DAY_MS).toISOString() };
+}

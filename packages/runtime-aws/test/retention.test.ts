@@ -1,6 +1,6 @@
 import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashKey, tenantNamespace, type Alarm, type ApiKey, type Incident, type Plan, type Tenant } from "@ir/core";
+import { HELD_OPEN_MAX_DAYS, hashKey, tenantNamespace, type Alarm, type ApiKey, type Incident, type Plan, type Tenant } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import { loadConfig } from "../src/config";
 import { retentionLambda } from "../src/lambda/retention-lambda";
@@ -268,6 +268,28 @@ describe("the retention worker", () => {
 
     await expect(view.put({ ...read, occurrences: 2, last_seen: iso(Date.now()) })).rejects.toMatchObject({ status: 409 });
     expect(await docExists(docKey("t_race", id))).toBe(false);
+  });
+
+  it("keeps an incident its source holds open for HELD_OPEN_MAX_DAYS after its last alarm, and not at all when sources resolve nothing", async () => {
+    const now = Date.now();
+    await ports.tenants.create(tenant("t_held", "free"), key("t_held"));
+    const manual = tenant("t_manual", "free");
+    await ports.tenants.create({ ...manual, settings: { ...manual.settings, auto_resolve: false } }, key("t_manual"));
+    const held = idAt("inc", now, "held");
+    const unheld = idAt("inc", now, "manual");
+    await openIncident(incident("t_held", held, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:held"] }));
+    await openIncident(incident("t_manual", unheld, { created_at: iso(now), last_seen: iso(now), source_keys: ["cw:manual"] }));
+    const runAt = (days: number) => retentionLambda({ ...ports, clock: { now: () => new Date(now + days * DAY_MS) } })({}, { getRemainingTimeInMillis: () => 900_000 });
+
+    await runAt(8);
+    expect(await item("t_manual", sk.incident(unheld))).toBeUndefined();
+    expect(await item("t_held", sk.incident(held))).toBeDefined();
+    await runAt(HELD_OPEN_MAX_DAYS - 1);
+    expect(await item("t_held", sk.incident(held))).toBeDefined();
+    await runAt(HELD_OPEN_MAX_DAYS + 1);
+    expect(await item("t_held", sk.incident(held))).toBeUndefined();
+    expect(await item("t_held", sk.sourceKey("cw:held"))).toBeUndefined();
+    expect(await docExists(docKey("t_held", held))).toBe(false);
   });
 
   it("stops at its deadline and the next run completes the round", async () => {

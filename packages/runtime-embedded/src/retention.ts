@@ -1,4 +1,4 @@
-import { retainedFrom, retentionDaysOf, tenantNamespace, type Clock, type Incident, type Logger, type Tenant, type VectorIndex } from "@ir/core";
+import { pastRetention, retentionDaysOf, tenantNamespace, type Clock, type Incident, type Logger, type Tenant, type VectorIndex } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import type { Db } from "./db";
 import type { Writer } from "./writer";
@@ -36,7 +36,8 @@ const IN_LIST = "IN (SELECT value FROM json_each(@keys))";
 /**
  * Retention (DESIGN §5 plans): a tenant's incidents and alarms older than its plan's retention are purged.
  * An incident ages from its last activity (retainedFrom): a RESOLVED one from resolved_at, an OPEN one from
- * last_seen (an incident still recurring is kept however old it is), one a source still fires for not at all. With it go everything that points at it: its
+ * last_seen (an incident still recurring is kept however old it is), one a source still fires for up to
+ * HELD_OPEN_MAX_DAYS after its last alarm (see pastRetention). With it go everything that points at it: its
  * fingerprints and source keys (so a later alarm opens a new incident instead of reviving a purged one),
  * its vector and its notification state. Alarm outcomes, idempotency claims, audit events and dead
  * letters age from their own timestamp. Runbooks, keys, settings and usage counters are the tenant's
@@ -92,7 +93,7 @@ export class RetentionJob {
     for (const tenant of tenants) {
       const cutoff = new Date(now.getTime() - retentionDaysOf(tenant) * DAY_MS).toISOString();
       const before = report.incidents + report.alarms + report.idempotency + report.audit + report.dead_letters;
-      report.incidents += await this.purgeIncidents(tenant.tenant_id, cutoff);
+      report.incidents += await this.purgeIncidents(tenant, cutoff, now);
       for (const t of AGED) report[t.name] += await this.purgeAged(t, tenant.tenant_id, cutoff);
       if (report.incidents + report.alarms + report.idempotency + report.audit + report.dead_letters > before) report.tenants++;
     }
@@ -100,7 +101,8 @@ export class RetentionJob {
     return report;
   }
 
-  private async purgeIncidents(tenantId: string, cutoff: string): Promise<number> {
+  private async purgeIncidents(tenant: Tenant, cutoff: string, now: Date): Promise<number> {
+    const tenantId = tenant.tenant_id;
     const ns = tenantNamespace(tenantId);
     let total = 0;
     for await (const candidates of this.agedKeys(INCIDENTS, tenantId, cutoff)) {
@@ -108,7 +110,7 @@ export class RetentionJob {
         // Checked again inside the transaction: an incident may have recurred since the scan read it.
         const ids = (this.db.prepare(`SELECT incident_id, doc FROM incidents WHERE tenant_id = @tenant AND incident_id ${IN_LIST} AND (${INCIDENTS.aged})`)
           .all({ tenant: tenantId, cutoff, keys: JSON.stringify(candidates) }) as Array<{ incident_id: string; doc: string }>)
-          .filter((r) => (retainedFrom(JSON.parse(r.doc) as Incident) ?? cutoff) < cutoff).map((r) => r.incident_id);
+          .filter((r) => pastRetention(JSON.parse(r.doc) as Incident, retentionDaysOf(tenant), tenant.settings.auto_resolve, now)).map((r) => r.incident_id);
         if (!ids.length) return 0;
         const keys = JSON.stringify(ids);
         this.db.prepare(`DELETE FROM fingerprints WHERE tenant_id = @tenant AND incident_id ${IN_LIST}`).run({ tenant: tenantId, keys });

@@ -1,4 +1,4 @@
-import { retainedFrom, retentionDaysOf, tenantNamespace, type Incident, type Tenant, type VectorIndex } from "@ir/core";
+import { retainedFrom, retentionCutoffs, retentionDaysOf, tenantNamespace, type Incident, type Tenant, type VectorIndex } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import type { DynamoTable, Item, Key } from "../dynamo-table";
 import { s3Keys, type S3Documents } from "../s3-documents";
@@ -17,7 +17,8 @@ const ignoreConditionFailed = (err: unknown) => { if (!isConditionFailed(err)) t
 
 /**
  * One tenant's retention purge on AWS, the rules of the embedded runtime's RetentionJob: an incident ages from its
- * last activity (resolved_at, or last_seen while OPEN; never while a source still fires for it), and goes with its vector, its fingerprint and source-key
+ * last activity (resolved_at, or last_seen while OPEN; while a source still fires for it, from last_seen over the
+ * longer HELD_OPEN_MAX_DAYS), and goes with its vector, its fingerprint and source-key
  * pointers, its notification state and its S3 document; alarm outcomes, audit events and dead letters age from
  * their own time; idempotency claims from their (shorter) expiry. Runbooks, keys, settings and usage are kept.
  *
@@ -36,7 +37,7 @@ export class TenantPurge {
     const cutoff = now.getTime() - retentionDaysOf(tenant) * DAY_MS;
     const id = tenant.tenant_id;
     return {
-      incidents: await this.incidents(id, cutoff),
+      incidents: await this.incidents(tenant, cutoff, now),
       alarms: await this.alarms(id, cutoff),
       idempotency: await this.idempotency(id, now),
       audit: await this.audit(id, cutoff),
@@ -44,8 +45,10 @@ export class TenantPurge {
     };
   }
 
-  private async incidents(tenantId: string, cutoff: number): Promise<number> {
-    const cutoffIso = new Date(cutoff).toISOString();
+  private async incidents(tenant: Tenant, cutoff: number, now: Date): Promise<number> {
+    const tenantId = tenant.tenant_id;
+    // An incident a source still holds open is kept longer after its last alarm (see pastRetention), unless no source resolves.
+    const { cutoff: cutoffIso, heldCutoff: heldCutoffIso } = retentionCutoffs(retentionDaysOf(tenant), tenant.settings.auto_resolve, now);
     let total = 0;
     let start: Key | undefined;
     do {
@@ -60,7 +63,7 @@ export class TenantPurge {
       });
       const doomed: Doomed[] = [];
       for (const head of page.items) {
-        const found = await this.judge(tenantId, head, cutoffIso);
+        const found = await this.judge(tenantId, head, cutoffIso, heldCutoffIso);
         if (found) doomed.push(found);
       }
       for (let i = 0; i < doomed.length; i += CHUNK) total += await this.purgeIncidents(tenantId, doomed.slice(i, i + CHUNK));
@@ -73,16 +76,20 @@ export class TenantPurge {
    * The incident behind a head, if its last activity is before the cutoff (null: a source still fires for it).
    * Heads written before retention existed carry no age: the document tells.
    */
-  private async judge(tenantId: string, head: Item, cutoffIso: string): Promise<Doomed | null> {
+  private async judge(tenantId: string, head: Item, cutoffIso: string, heldCutoffIso: string): Promise<Doomed | null> {
     const id = (head.sk as string).slice(sk.incidentPrefix.length);
     let activeAt = head.active_at as string | null | undefined;
     let sourceKeys = head.source_keys as string[] | undefined;
+    let lastSeen = head.updated_at as string | undefined;
     if (activeAt === undefined || sourceKeys === undefined) {
       const doc = (await this.docs.get<Incident>(s3Keys.incident(tenantId, id)))?.value;
-      if (activeAt === undefined) activeAt = doc ? retainedFrom(doc) : (head.updated_at as string | undefined);
+      if (activeAt === undefined) activeAt = doc ? retainedFrom(doc) : lastSeen;
+      lastSeen = doc?.last_seen ?? lastSeen;
       sourceKeys ??= doc?.source_keys ?? [];
     }
-    if (head.purging !== true && (activeAt == null || activeAt >= cutoffIso)) return null;
+    // null: held open by a source, aged from its last alarm over the longer bound.
+    const aged = activeAt === null ? lastSeen !== undefined && lastSeen < heldCutoffIso : activeAt !== undefined && activeAt < cutoffIso;
+    if (head.purging !== true && !aged) return null;
     return {
       id, rev: head.rev as number, purging: head.purging === true, service: head.service as string,
       fingerprint: head.fingerprint as string | undefined, sourceKeys,
