@@ -148,6 +148,19 @@ const NUMBERED = /^([A-Za-z]{2,})\d+$/;
 const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
 
 /**
+ * A dash-joined run that is a random draw though maskRun would keep it (as a word, or a name and a number): each
+ * draw would be a fingerprint of its own. A Kubernetes pod's suffix has no digit one time in five
+ * (payment-7d9f8b6c4-bcdfg); the hex after a hex value may have no digit, or start with letters (9f8a1b2c-edee,
+ * 9f8a1b2c-bae3); a last hex part with a digit that starts with a letter (web-fea12) is no name and number.
+ */
+const isRandomPart = (run: string, afterDash: boolean, last: boolean, afterValue: boolean): boolean => {
+  if (!afterDash) return false;
+  const hexLetters = HEXISH.test(run) && HEX_LETTER.test(run);
+  if (afterValue && ((hexLetters && run.length >= 3) || (last && POD_SUFFIX.test(run)))) return true;
+  return last && run.length >= 4 && hexLetters && HAS_DIGIT.test(run) && HEX_LETTER.test(run[0]);
+};
+
+/**
  * A token that is not one value as a whole: key=value pairs, identifiers with embedded numbers
  * (blk_-123, job_1234_x, broadcast_9_piece0, pod-7d9f8-x2k4q), mixed letters and digits (eth0).
  * The non-digit skeleton is kept, so `blk_<num>` still says what kind of id it was.
@@ -169,16 +182,7 @@ const maskCompound = (core: string, depth = 0): string => {
     const start = m.index ?? 0;
     let sep = core.slice(last, start);
     const end = start + m[0].length;
-    // A Kubernetes pod's random suffix has no digit one time in five (payment-7d9f8b6c4-bcdfg): it varies all the same.
-    // So does the hex after a hex value (9f8a1b2c-bae3, 9f8a1b2c-edee), and a hex suffix with a digit (web-fea12):
-    // read as words or as "name + number" (bae<num>), each draw was a fingerprint of its own.
-    const run = m[0];
-    const suffix = sep === "-" && end === core.length;
-    const hexLetters = HEXISH.test(run) && HEX_LETTER.test(run);
-    const masked = (previousValue && sep === "-" && hexLetters && run.length >= 3) || (previousValue && suffix && POD_SUFFIX.test(run))
-      || (suffix && run.length >= 4 && hexLetters && HAS_DIGIT.test(run) && HEX_LETTER.test(run[0]))
-      ? "<id>"
-      : maskRun(run);
+    const masked = isRandomPart(m[0], sep === "-", end === core.length, previousValue) ? "<id>" : maskRun(m[0]);
     const value = isPlaceholder(masked);
     // "blk_-123" and "blk_123" are the same id kind: a sign glued to a separator is not structure.
     if (value && sep.length > 1 && sep.endsWith("-")) sep = sep.slice(0, -1);

@@ -1,4 +1,5 @@
-import { Conflict, GLOBAL_TENANT, makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
+import { readableRunbook } from "@ir/match";
+import { Conflict, makeEvent, type Incident, type IncidentDecided, type Logger, type PastResolution, type Ports, type Recommendation, type StageHandler, type Tenant } from "@ir/core";
 import { ExtractiveWriter } from "./extractive-writer";
 import { similarResolutions } from "./similar-resolutions";
 
@@ -62,7 +63,7 @@ export const enrichStage: StageHandler = async (event, ports) => {
 
 async function claimRetry(ports: Ports, incident: Incident, now: string): Promise<boolean> {
   try {
-    await ports.incidents.put({ ...incident, advice_retry_after: new Date(Date.parse(now) + ADVICE_RETRY_MS).toISOString() });
+    await ports.incidents.put({ ...incident, advice_retry_after: retryAt(now) });
     return true;
   } catch (err) {
     if (err instanceof Conflict) return false;
@@ -70,24 +71,27 @@ async function claimRetry(ports: Ports, incident: Incident, now: string): Promis
   }
 }
 
-interface Advice { recommendations: Recommendation[]; pastResolutions: PastResolution[]; missedWriter: boolean; missedSimilar: boolean; missed: boolean }
+type Part = "similar" | "runbook" | "writer";
+interface Advice { recommendations: Recommendation[]; pastResolutions: PastResolution[]; missed: ReadonlySet<Part> }
+
+const retryAt = (now: string) => new Date(Date.parse(now) + ADVICE_RETRY_MS).toISOString();
 
 /** The incident with this advice; a part whose lookup failed keeps what an earlier try found. */
 function withAdvice(incident: Incident, a: Advice, now: string): Incident {
   const { advice_retry_after: _, ...rest } = incident;
   return {
     ...rest,
-    recommendations: a.missedWriter && incident.recommendations.length ? incident.recommendations : a.recommendations,
-    similar_resolutions: a.missedSimilar && incident.similar_resolutions.length ? incident.similar_resolutions : a.pastResolutions,
-    ...(a.missed ? { advice_retry_after: new Date(Date.parse(now) + ADVICE_RETRY_MS).toISOString() } : {}),
+    recommendations: a.missed.has("writer") && incident.recommendations.length ? incident.recommendations : a.recommendations,
+    similar_resolutions: a.missed.has("similar") && incident.similar_resolutions.length ? incident.similar_resolutions : a.pastResolutions,
+    ...(a.missed.size ? { advice_retry_after: retryAt(now) } : {}),
   };
 }
 
-/** The best advice the dependencies give now; whatever fails is left out (logged, and said in `missed…`), never thrown. */
+/** The best advice the dependencies give now; whatever fails is left out (logged, and named in `missed`), never thrown. */
 async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Logger): Promise<Advice> {
-  const missed = new Set<"similar" | "runbook" | "writer">();
+  const missed = new Set<Part>();
   const deadline = Date.now() + ADVICE_BUDGET_MS;
-  const optional = async <T>(part: "similar" | "runbook" | "writer", what: string, fallback: T, lookup: () => Promise<T>): Promise<T> => {
+  const optional = async <T>(part: Part, what: string, fallback: T, lookup: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within the ${ADVICE_BUDGET_MS} ms enrich allows`)), Math.max(0, deadline - Date.now()));
@@ -108,17 +112,8 @@ async function advise(ports: Ports, tenant: Tenant, incident: Incident, log: Log
   });
   // The recommended runbooks' full text: a read of each (three at most), not of the whole catalog. Without it they
   // keep the solution match stored with them.
-  const runbooks = await Promise.all(incident.recommended_runbooks.map(async (r) => ({ ...r, content: await optional("runbook", `runbook ${r.runbook_id}`, "", () => runbookText(ports, tenant, r.runbook_id)) })));
+  const runbooks = await Promise.all(incident.recommended_runbooks.map(async (r) => ({ ...r, content: await optional("runbook", `runbook ${r.runbook_id}`, "", async () => (await readableRunbook(ports, tenant, r.runbook_id))?.content ?? "") })));
   const input = { incident, runbooks, pastResolutions };
   const written = await optional("writer", "recommendation writer (using extractive recommendations)", null, () => ports.writer.write(input));
-  return {
-    recommendations: written ?? (await offline.write(input)), pastResolutions,
-    missedWriter: missed.has("writer"), missedSimilar: missed.has("similar"), missed: missed.size > 0,
-  };
-}
-
-async function runbookText(ports: Ports, tenant: Tenant, runbookId: string): Promise<string> {
-  const own = await ports.runbooks.get(tenant.tenant_id, runbookId);
-  const found = own ?? (tenant.settings.global_runbooks ? await ports.runbooks.get(GLOBAL_TENANT, runbookId) : null);
-  return found?.content ?? "";
+  return { recommendations: written ?? (await offline.write(input)), pastResolutions, missed };
 }

@@ -45,6 +45,11 @@ async function allRunbooks(ports: Ports, tenantId: string): Promise<Runbook[]> {
 
 const outcomesOf = (o: { success: number; failure: number }) => ({ success_count: o.success, failure_count: o.failure });
 
+/** A runbook the tenant may read: its own, or a global one if it uses them (the catalog's rule, for one id). */
+export async function readableRunbook(ports: Ports, tenant: Tenant, runbookId: string): Promise<Runbook | null> {
+  return (await ports.runbooks.get(tenant.tenant_id, runbookId)) ?? (tenant.settings.global_runbooks ? await ports.runbooks.get(GLOBAL_TENANT, runbookId) : null);
+}
+
 export const runbookText = (r: Pick<Runbook, "title" | "content" | "tags">) => `${r.title}\n${r.tags.join(" ")}\n${r.content}`;
 
 export async function runbookCatalog(ports: Ports, tenant: Tenant): Promise<Catalog> {

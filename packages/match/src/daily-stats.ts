@@ -53,17 +53,19 @@ export const resolutionDay = (incident: Incident) => (incident.resolved_at ? day
 
 /** Called once when an incident is resolved, on the day it is resolved; `once` as for bump. */
 export async function countResolution(ports: Ports, incident: Incident, once?: string) {
-  if (!incident.resolved_at) return;
+  const day = resolutionDay(incident);
+  if (!day || !incident.resolved_at) return;
   const seconds = Math.max(0, Math.round((Date.parse(incident.resolved_at) - Date.parse(incident.created_at)) / 1000));
   const counts: Array<[string, number]> = [["resolved", 1], ["ttr_sum", seconds], [`ttr_h${bucketOf(seconds)}`, 1]];
   if (incident.resolved_runbook_id) counts.push([`rb_used:${incident.resolved_runbook_id}`, 1]);
-  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, counts, once);
+  await bump(ports, incident.tenant_id, day, incident.service, counts, once);
 }
 
 /** Called once when a runbook is credited to an incident resolved without one (the source resolved it first). */
 export async function countCredit(ports: Ports, incident: Incident, once?: string) {
-  if (!incident.resolved_at || !incident.resolved_runbook_id) return;
-  await bump(ports, incident.tenant_id, dayOf(incident.resolved_at), incident.service, [[`rb_used:${incident.resolved_runbook_id}`, 1]], once);
+  const day = resolutionDay(incident);
+  if (!day || !incident.resolved_runbook_id) return;
+  await bump(ports, incident.tenant_id, day, incident.service, [[`rb_used:${incident.resolved_runbook_id}`, 1]], once);
 }
 
 export interface RunbookCounts { recommended: number; used: number; regressed: number }

@@ -1,6 +1,6 @@
 export { matchStage } from "./stage";
 export { resolveIncident, type Resolution } from "./resolve";
-export { runbookCatalog, invalidateCatalog, runbookText } from "./catalog";
+export { runbookCatalog, invalidateCatalog, readableRunbook, runbookText } from "./catalog";
 export { recordResolution, loadStats } from "./learning";
 export { appendHistory } from "./history";
 export { seedGlobalRunbooks, loadGlobalRunbooks, loadRunbookDir, parseRunbookMarkdown, type ParsedRunbook } from "./global-runbooks";

@@ -1,6 +1,6 @@
 import { AlarmReport, BadRequest, Conflict, hashKey, IncidentStatus, NotFound, type Tenant } from "@ir/core";
 import { accept, asNormalized, checkIncidentQuota } from "@ir/ingest";
-import { resolveIncident, appendHistory } from "@ir/match";
+import { resolveIncident, appendHistory, readableRunbook } from "@ir/match";
 import * as z from "zod";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
@@ -80,7 +80,7 @@ export const incidentRoutes = (r: Router, deps: Deps) => {
     await mutate(deps, tenant.tenant_id, async (ports) => {
       const inc = await getIncident(tenant, params.id);
       // A global runbook only for tenants that use them: for the others it does not exist (GET answers 404 too).
-      if (body.runbook_id && !(await ports.runbooks.get(tenant.tenant_id, body.runbook_id)) && !(tenant.settings.global_runbooks && (await ports.runbooks.get("global", body.runbook_id)))) {
+      if (body.runbook_id && !(await readableRunbook(ports, tenant, body.runbook_id))) {
         throw new BadRequest("runbook_id: no such runbook");
       }
       const cause = resolutionCause(inc.incident_id, body);

@@ -1,5 +1,5 @@
-import { GLOBAL_TENANT, NotFound, PaymentRequired, PLAN_LIMITS, RunbookInput, tenantNamespace, type Runbook, type Tenant } from "@ir/core";
-import { invalidateCatalog, loadStats } from "@ir/match";
+import { NotFound, PaymentRequired, PLAN_LIMITS, RunbookInput, tenantNamespace, type Runbook, type Tenant } from "@ir/core";
+import { invalidateCatalog, loadStats, readableRunbook } from "@ir/match";
 import { tenantOf } from "../auth";
 import { audit } from "../audit";
 import { mutate, type Deps } from "../deps";
@@ -10,11 +10,9 @@ export const runbookRoutes = (r: Router, deps: Deps) => {
   const { ports } = deps;
   /** Global runbooks are readable by tenants that use them, writable by none. */
   const readable = async (tenant: Tenant, id: string) => {
-    const own = await ports.runbooks.get(tenant.tenant_id, id);
-    if (own) return own;
-    const global = tenant.settings.global_runbooks ? await ports.runbooks.get(GLOBAL_TENANT, id) : null;
-    if (!global) throw new NotFound("runbook");
-    return global;
+    const rb = await readableRunbook(ports, tenant, id);
+    if (!rb) throw new NotFound("runbook");
+    return rb;
   };
   const own = async (tenant: Tenant, id: string) => {
     const rb = await ports.runbooks.get(tenant.tenant_id, id);
