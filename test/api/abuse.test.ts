@@ -39,6 +39,22 @@ describe("ingest rate limit: a token bucket per tenant, 429 with Retry-After", (
     }
   });
 
+  it("holds an enterprise tenant to the rate agreed at its creation, not the plan's", async () => {
+    const clock = takeClock(srv.ports, Date.now());
+    try {
+      const slow = (await srv.client.tenant("agreed-rate", { plan: "enterprise", ingest_per_second: 3 })).client;
+      const answers = await pool(Array.from({ length: 10 }, (_, i) => i), 4, (i) => slow.report(`upstream returned 503 for GET /orders/${i}`, "gateway", {}, ""));
+      expect(answers.filter((a) => a.status === 202)).toHaveLength(6);
+      const refused = answers.filter((a) => a.status === 429);
+      expect(refused).toHaveLength(4);
+      expect(refused[0].body.error.message).toContain("plan enterprise allows 3 alarms a second (bursts of 6)");
+      clock.advance(1_000);
+      expect((await slow.report("upstream returned 503 for GET /orders/1", "gateway", {}, "")).status).toBe(202);
+    } finally {
+      srv.ports.clock = { now: () => new Date() };
+    }
+  });
+
   it("refuses a body over 256 KB with 413 whether or not it declares its length", async () => {
     const api = (await srv.client.tenant("big")).client;
     const big = JSON.stringify({ error: "x".repeat(300 * 1024), service: "s" });

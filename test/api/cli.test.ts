@@ -44,6 +44,8 @@ describe("the ir CLI", () => {
     expect(run(["keys", "rotate", key.key_id, "--tenant", tenant_id, "--overlap", "0x10"]).code).toBe(1);
     expect(run(["keys", "create", "--tenant", tenant_id, "--label", "x".repeat(500)])).toMatchObject({ code: 1, err: expect.stringContaining("--label") });
     expect(run(["dlq", "replay", "dl_nope"])).toMatchObject({ code: 1, err: expect.stringContaining("no dead letter dl_nope") });
+    expect(run(["tenant", "create", "--name", "fast-co", "--ingest-per-second", "50000"])).toMatchObject({ code: 1, err: expect.stringContaining("only the enterprise plan has a custom ingest rate") });
+    expect(run(["tenant", "create", "--name", "fast-co", "--plan", "enterprise", "--ingest-per-second", "50000"]).code).toBe(0);
 
     const books = join(dir, "bad-books");
     mkdirSync(books);

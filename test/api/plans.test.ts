@@ -143,15 +143,15 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
   });
 
   it.each([
-    ["free", { incidents: 100, runbooks: 5, retention_days: 7 }],
-    ["starter", { incidents: 1_000, runbooks: 20, retention_days: 30 }],
-    ["professional", { incidents: 10_000, runbooks: 50, retention_days: 90 }],
-    ["enterprise", { incidents: null, runbooks: null, retention_days: 365 }],
+    ["free", { incidents: 100, runbooks: 5, retention_days: 7, ingest_per_second: 50 }],
+    ["starter", { incidents: 1_000, runbooks: 20, retention_days: 30, ingest_per_second: 200 }],
+    ["professional", { incidents: 10_000, runbooks: 50, retention_days: 90, ingest_per_second: 1_000 }],
+    ["enterprise", { incidents: null, runbooks: null, retention_days: 365, ingest_per_second: 10_000 }],
   ] as const)("GET /api/v1/usage shows the %s plan's limits", async (plan, limits) => {
     const api = (await srv.client.tenant(`usage-${plan}`, { plan })).client;
     const u = (await api.req("GET", "/api/v1/usage")).body;
     expect(u).toEqual({
-      period: "2031-05", plan, resets_at: RESET, retention_days: limits.retention_days,
+      period: "2031-05", plan, resets_at: RESET, retention_days: limits.retention_days, ingest_per_second: limits.ingest_per_second,
       incidents: { used: 0, limit: limits.incidents }, alarms: { used: 0, limit: null }, runbooks: { used: 0, limit: limits.runbooks },
     });
   });
@@ -162,5 +162,17 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
     const r = await srv.client.req("POST", "/api/v1/admin/tenants", { name: "cheap-co", plan: "starter", retention_days: 730 }, { "x-admin-key": "test-admin-key-0123456789" });
     expect(r.status).toBe(400);
     expect(r.body.error.message).toContain("retention_days");
+  });
+
+  it("gives enterprise tenants a custom ingest rate, and no other plan", async () => {
+    const ent = (await srv.client.tenant("fast-co", { plan: "enterprise", ingest_per_second: 50_000 })).client;
+    expect((await ent.req("GET", "/api/v1/usage")).body.ingest_per_second).toBe(50_000);
+    const admin = { "x-admin-key": "test-admin-key-0123456789" };
+    const cheap = await srv.client.req("POST", "/api/v1/admin/tenants", { name: "cheap-co", plan: "professional", ingest_per_second: 50_000 }, admin);
+    expect(cheap.status).toBe(400);
+    expect(cheap.body.error.message).toContain("only the enterprise plan has a custom ingest rate");
+    const absurd = await srv.client.req("POST", "/api/v1/admin/tenants", { name: "absurd-co", plan: "enterprise", ingest_per_second: 0 }, admin);
+    expect(absurd.status).toBe(400);
+    expect(absurd.body.error.message).toContain("ingest_per_second");
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MAX_INGEST_PER_SECOND } from "@ir/core";
 
 export const REPO = new URL("../../", import.meta.url).pathname;
 export const ADMIN_KEY = "bench-admin-key-0123456789";
@@ -35,7 +36,7 @@ export interface EmbeddedProcess {
   dataDir: string;
   /** How the server ended if it ended on its own (killed by someone else, crashed); null while it runs. */
   ended(): string | null;
-  /** A tenant on a plan without monthly limits, so a benchmark never hits a quota. */
+  /** A tenant on a plan without monthly limits and with the highest ingest rate, so a benchmark never hits a quota. */
   tenant(name: string): Promise<{ tenant_id: string; api_key: string }>;
   stop(): Promise<void>;
 }
@@ -71,7 +72,7 @@ export async function startEmbeddedProcess(env: Record<string, string> = {}, nod
     url, pid: child.pid!, child, dataDir,
     ended: () => ended,
     async tenant(name) {
-      const r = await fetch(`${url}/api/v1/admin/tenants`, { method: "POST", headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY }, body: JSON.stringify({ name, plan: "enterprise" }) });
+      const r = await fetch(`${url}/api/v1/admin/tenants`, { method: "POST", headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY }, body: JSON.stringify({ name, plan: "enterprise", ingest_per_second: MAX_INGEST_PER_SECOND }) });
       if (r.status !== 201) throw new Error(`tenant create: ${r.status} ${await r.text()}`);
       return (await r.json()) as { tenant_id: string; api_key: string };
     },

@@ -1,15 +1,15 @@
-import { PLAN_LIMITS, TooManyRequests, type Clock, type Tenant } from "@ir/core";
+import { ingestPerSecondOf, TooManyRequests, type Clock, type Tenant } from "@ir/core";
 
 interface Bucket { tokens: number; atMs: number; rate: number; capacity: number }
 
-/** Seconds of the plan's rate a tenant may spend at once: bursts (a deploy, a flapping check) are normal, floods are not. */
+/** Seconds of its rate a tenant may spend at once: bursts (a deploy, a flapping check) are normal, floods are not. */
 export const BURST_SECONDS = 2;
 /** Past this many tenants, buckets that have refilled completely (idle tenants) are forgotten. */
 const PRUNE_AT = 10_000;
 
 /**
  * A token bucket per tenant on ingest (`POST /api/v1/incidents`, `/api/v1/ingest/*`): it refills at the
- * plan's `ingestPerSecond` and holds `BURST_SECONDS` worth. Each alarm costs a token; a request that
+ * tenant's rate (`ingestPerSecondOf`) and holds `BURST_SECONDS` worth. Each alarm costs a token; a request that
  * cannot be paid for is refused whole with 429 and a Retry-After saying when it could be.
  *
  * Buckets live in this process's memory. Embedded, that is the whole deployment, so the limit is exact.
@@ -22,7 +22,7 @@ export class IngestRateLimiter {
 
   constructor(
     private readonly clock: Clock,
-    private readonly ratePerSecond: (tenant: Tenant) => number = (t) => PLAN_LIMITS[t.plan].ingestPerSecond,
+    private readonly ratePerSecond: (tenant: Tenant) => number = ingestPerSecondOf,
   ) {}
 
   /** Spend `cost` tokens of the tenant's bucket, or throw TooManyRequests with the wait until it could. */

@@ -14,6 +14,10 @@ export const PLAN_LIMITS: Record<Plan, PlanLimits> = {
 export const retentionDaysOf = (tenant: Tenant): number =>
   tenant.plan === "enterprise" && tenant.settings.retention_days ? tenant.settings.retention_days : PLAN_LIMITS[tenant.plan].retentionDays;
 
+/** Alarms a second a tenant may report: the plan's, or for enterprise the rate agreed for the tenant. */
+export const ingestPerSecondOf = (tenant: Tenant): number =>
+  tenant.plan === "enterprise" && tenant.settings.ingest_per_second ? tenant.settings.ingest_per_second : PLAN_LIMITS[tenant.plan].ingestPerSecond;
+
 /**
  * When an incident's retention starts counting: at its resolution, or while it is OPEN at its last occurrence; never
  * while a stateful source (a CloudWatch alarm, an Alertmanager alert) still fires for it. Such a source says nothing

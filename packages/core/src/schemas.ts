@@ -205,6 +205,9 @@ export const AwsAccountClaim = z.object({
 });
 export type AwsAccountClaim = z.infer<typeof AwsAccountClaim>;
 
+/** The highest custom ingest rate: far above what one process decides, so it never binds by accident. */
+export const MAX_INGEST_PER_SECOND = 1_000_000;
+
 export const TenantSettings = z.object({
   global_runbooks: z.boolean(),
   notifications: NotificationSettings,
@@ -219,6 +222,8 @@ export const TenantSettings = z.object({
   aws_account_claims: z.array(AwsAccountClaim).optional(),
   /** Enterprise only: days incidents and alarms are kept (other plans' retention is fixed by the plan). */
   retention_days: z.number().int().min(1).max(3650).optional(),
+  /** Enterprise only: alarms a second the tenant may report (other plans' rate is fixed by the plan). */
+  ingest_per_second: z.number().int().min(1).max(MAX_INGEST_PER_SECOND).optional(),
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 

@@ -9,7 +9,7 @@ import { DataDirError } from "./db";
 const USAGE = `ir — Incident Responder (embedded runtime)
 
   ir serve                                  run the HTTP API and the whole pipeline (what npm start runs)
-  ir tenant create --name NAME [--plan P] [--no-global-runbooks] [--retention-days N (enterprise)]
+  ir tenant create --name NAME [--plan P] [--no-global-runbooks] [--retention-days N] [--ingest-per-second N]  (N: enterprise)
   ir runbooks import DIR --tenant ID        import every *.md in DIR (front matter: title, tags)
   ir keys create --tenant ID --label L      issue another API key (printed once; only its hash is stored)
   ir keys list --tenant ID                  live keys: id, label, prefix, last use, expiry
@@ -37,7 +37,7 @@ async function main(argv: string[]) {
     args: argv, allowPositionals: true,
     options: {
       name: { type: "string" }, plan: { type: "string" }, tenant: { type: "string" }, label: { type: "string" }, "no-global-runbooks": { type: "boolean" },
-      "retention-days": { type: "string" }, overlap: { type: "string" }, cursor: { type: "string" }, help: { type: "boolean", short: "h" },
+      "retention-days": { type: "string" }, "ingest-per-second": { type: "string" }, overlap: { type: "string" }, cursor: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
   const [cmd, sub, arg] = positionals;
@@ -65,6 +65,7 @@ async function main(argv: string[]) {
       const body = CreateTenant.safeParse({
         name: values.name, plan: values.plan ?? "free", global_runbooks: !values["no-global-runbooks"],
         ...(values["retention-days"] !== undefined ? { retention_days: wholeNumber("--retention-days", values["retention-days"]) } : {}),
+        ...(values["ingest-per-second"] !== undefined ? { ingest_per_second: wholeNumber("--ingest-per-second", values["ingest-per-second"]) } : {}),
       });
       if (!body.success) throw new Error(body.error.issues.map((i) => `${i.path.join(".") || "tenant"}: ${i.message}`).join("; "));
       const { tenant, key, apiKey } = newTenant(ports, body.data);

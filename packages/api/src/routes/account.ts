@@ -1,4 +1,4 @@
-import { monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
+import { ingestPerSecondOf, monthOf, NotFound, NotificationSettings, retentionDaysOf, PLAN_LIMITS } from "@ir/core";
 import { nextPeriodStart } from "@ir/ingest";
 import { assignWebhookSecrets, keepMaskedSecrets, maskNotificationSettings, revealIssued, validateTargets } from "@ir/notify";
 import { tenantOf } from "../auth";
@@ -61,6 +61,7 @@ export const accountRoutes = (r: Router, deps: Deps) => {
       alarms: { used: counts.alarms ?? 0, limit: null },
       runbooks: { used: await ports.runbooks.count(tenant.tenant_id), limit: lim(limits.customRunbooks) },
       retention_days: retentionDaysOf(tenant),
+      ingest_per_second: ingestPerSecondOf(tenant),
       resets_at: nextPeriodStart(ports.clock.now()),
     });
   });

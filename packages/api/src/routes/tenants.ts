@@ -1,4 +1,4 @@
-import { generateApiKey, hashKey, keyPrefix, Plan, type ApiKey, type Ports, type Tenant } from "@ir/core";
+import { generateApiKey, hashKey, keyPrefix, MAX_INGEST_PER_SECOND, Plan, type ApiKey, type Ports, type Tenant } from "@ir/core";
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import { requireAdmin } from "../auth";
@@ -13,7 +13,11 @@ export const CreateTenant = z.object({
   global_runbooks: z.boolean().optional(),
   /** Custom retention is an enterprise feature; the other plans' retention is part of the plan. */
   retention_days: z.number().int().min(1).max(3650).optional(),
-}).refine((b) => b.retention_days === undefined || b.plan === "enterprise", { message: "only the enterprise plan has custom retention", path: ["retention_days"] });
+  /** So is a custom ingest rate: what was agreed with the tenant, above or below the plan's 10,000 a second. */
+  ingest_per_second: z.number().int().min(1).max(MAX_INGEST_PER_SECOND).optional(),
+})
+  .refine((b) => b.retention_days === undefined || b.plan === "enterprise", { message: "only the enterprise plan has custom retention", path: ["retention_days"] })
+  .refine((b) => b.ingest_per_second === undefined || b.plan === "enterprise", { message: "only the enterprise plan has a custom ingest rate", path: ["ingest_per_second"] });
 
 export function newTenant(ports: Ports, body: z.infer<typeof CreateTenant>): { tenant: Tenant; key: ApiKey; apiKey: string } {
   const now = ports.clock.now().toISOString();
@@ -23,6 +27,7 @@ export function newTenant(ports: Ports, body: z.infer<typeof CreateTenant>): { t
       global_runbooks: body.global_runbooks ?? true, notifications: { channels: [] }, webhook_secret: randomBytes(32).toString("base64url"),
       auto_resolve: true, default_severity: "MEDIUM", cloudwatch_service_from: ["tag", "dimension", "alarm_name"], aws_account_ids: [],
       ...(body.retention_days ? { retention_days: body.retention_days } : {}),
+      ...(body.ingest_per_second ? { ingest_per_second: body.ingest_per_second } : {}),
     },
   };
   const apiKey = generateApiKey();
