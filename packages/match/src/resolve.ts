@@ -56,6 +56,10 @@ export async function resolveIncident(ports: Ports, incident: Incident, r: Resol
   return { incident, events };
 }
 
+/** When the status write of a step happened (an incident is resolved and credited at most once). */
+const stepTime = (incident: Incident, step: Step): string | undefined =>
+  step === "resolve" ? incident.resolved_at ?? undefined : incident.history.findLast((h) => h.event === "runbook_credited")?.timestamp;
+
 const resolvedEvent = (incident: Incident, now: string) =>
   makeEvent("incident.changed", incident.tenant_id, `${incident.resolution_cause ?? incident.incident_id}:resolve`, { incident_id: incident.incident_id, changes: ["resolved"] }, now);
 
@@ -70,8 +74,9 @@ async function complete(ports: Ports, incident: Incident, now: string): Promise<
   // Counted once however often the step is retried: the token lives until the mark is cleared, below.
   const once = `${incident.incident_id}:${step}`;
   if (step === "resolve") await ports.vectors.update(tenantNamespace(tenantId), incident.incident_id, { status: "RESOLVED" });
+  // Named by the step and dated when it happened, so a redo finds its entry there (an append-only log keeps the first).
   await ports.audit.append({
-    event_id: ports.newId("aud"), tenant_id: tenantId, at: now, actor: incident.resolved_by ?? "system",
+    event_id: `aud_${incident.incident_id}_${step}`, tenant_id: tenantId, at: stepTime(incident, step) ?? now, actor: incident.resolved_by ?? "system",
     action: step === "resolve" ? "incident.resolved" : "incident.runbook_credited", target: incident.incident_id, details: { runbook_id: runbookId },
   });
   await (step === "resolve" ? countResolution(ports, incident, once) : countCredit(ports, incident, once));

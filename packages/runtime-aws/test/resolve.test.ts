@@ -76,6 +76,20 @@ describe("resolutions on AWS (S3, DynamoDB, Pinecone: no transaction)", () => {
     expect((await aws.ports.usage.get(t, day))["resolved|payments"]).toBe(1);
   });
 
+  it("a failure after the audit entry: the redelivery completes the resolution with one entry in the audit trail", async () => {
+    const t = "t_audit_redo";
+    await aws.ports.incidents.scoped().put(incident(t, "inc_a1"));
+    const r = { resolution: "raised the timeout", resolved_by: "oncall", runbook_id: "rb_global_lambda-timeout" };
+    const down = new Error("DynamoDB throttled");
+    const failing: Ports = { ...view(), usage: { ...aws.ports.usage, addAll: () => Promise.reject(down), add: () => Promise.reject(down) } as Ports["usage"] };
+    await expect(resolveIncident(failing, (await failing.incidents.get(t, "inc_a1"))!, r, "evt_a1")).rejects.toThrow("throttled");
+    expect((await read(t, "inc_a1")).resolution_pending).toBe("resolve");
+    await resolve(t, "inc_a1", r, "evt_a1");
+    expect((await read(t, "inc_a1")).resolution_pending).toBeUndefined();
+    const trail = (await aws.ports.audit.list(t, { limit: 100 })).items.filter((e) => e.target === "inc_a1");
+    expect(trail.map((e) => e.action)).toEqual(["incident.resolved"]);
+  });
+
   it("a runbook named after a source resolved the incident is recorded and credited once", async () => {
     const t = "t_credit";
     await aws.ports.incidents.scoped().put(incident(t, "inc_c1"));
