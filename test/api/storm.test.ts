@@ -25,6 +25,21 @@ describe("a storm of duplicates", () => {
     expect(listed).toHaveLength(20);
     expect(listed.every((i: { occurrences: number }) => i.occurrences === 50)).toBe(true);
   });
+
+  it("folds pod names whose random part is all letters (web-bcaaa) into the incident of their problem", async () => {
+    const oom = (worker: number, pod: string) => `OutOfMemoryError: Java heap space in worker ${worker} (heap ${1900 + worker} MB, pod ${pod})`;
+    const first = await api.report(oom(4, "web-7f9c2"), "jvm");
+    expect(first.body.status).toBe("new");
+    for (const [i, pod] of ["web-bcaaa", "web-dcafd", "web-xkzqp", "web-4d8e1", "web-faced"].entries()) {
+      const r = await api.report(oom(10 + i, pod), "jvm");
+      expect({ pod, status: r.body.status, incident: r.body.incident_id }).toEqual({ pod, status: "existing", incident: first.body.incident_id });
+    }
+    // A DaemonSet's pods have only the random suffix, all consonants one time in five: two such in a row are one problem.
+    const crash = (pod: string) => `Back-off restarting failed container fluentd in pod ${pod}`;
+    const daemon = await api.report(crash("fluentd-xkzqp"), "logging");
+    expect(daemon.body.status).toBe("new");
+    for (const pod of ["fluentd-bcdfg", "fluentd-7x2kq"]) expect((await api.report(crash(pod), "logging")).body).toMatchObject({ status: "existing", incident_id: daemon.body.incident_id });
+  });
 });
 
 /** Each copy differs in ids, hosts and numbers, as real duplicates do. */

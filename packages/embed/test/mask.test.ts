@@ -46,6 +46,8 @@ describe("mask", () => {
     ["request id", "req-8f3a9b2c1d timed out", "req-<hex> timed out"],
     ["pod name", "pod checkout-5f7c9d8b6-qx2lp restarted", "pod checkout-<hex>-<id> restarted"],
     ["pod name, suffix without a digit", "pod checkout-5f7c9d8b6-bcdfg restarted", "pod checkout-<hex>-<id> restarted"],
+    ["a DaemonSet's pod, suffix without a digit", "pod fluentd-xkzqp restarted", "pod fluentd-<id> restarted"],
+    ["words with a vowel are words", "kube-system x-frame-options web-frontend", "kube-system x-frame-options web-frontend"],
     ["a last word is not a pod suffix", "node-7-drain check-disk front-end", "node-<num>-drain check-disk front-end"],
     ["numbered device", "link down on eth3", "link down on eth<num>"],
     // Each random draw used to be a fingerprint of its own: bae<num>, a word "edee", <num>.

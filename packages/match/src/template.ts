@@ -56,6 +56,8 @@ interface Tok {
   field: string | null;
   /** The kind of the value part of a field. */
   fieldValue: Kind;
+  /** Identifiers only: matches a word of the same shape (`web-<*>` matches `web-bcaaa`), made when first needed. */
+  shape?: RegExp;
 }
 
 const kindOf = (key: string, hasPlaceholder: boolean): Kind => {
@@ -110,7 +112,16 @@ const credit = (a: Tok, b: Tok): number => {
   }
   // Two identifiers of different shapes (rdd_<num>_<num>, broadcast_<num>): no evidence either way.
   if (a.kind === Kind.Ident && b.kind === Kind.Ident) return 0;
+  // A word of an identifier's shape is that identifier with a value mask could not tell from a word (the
+  // random part of a pod name, web-bcaaa, can be all letters): against web-<*> it is a value, not another event.
+  if (a.kind === Kind.Ident ? fitsShape(a, b) : b.kind === Kind.Ident && fitsShape(b, a)) return VALUE_VS_IDENT;
   return wordsDiffer(a, b);
+};
+
+const ESCAPED = /[.*+?^${}()|[\]\\]/g;
+const fitsShape = (ident: Tok, word: Tok): boolean => {
+  ident.shape ??= new RegExp(`^${ident.key.split(WILDCARD).map((part) => part.replace(ESCAPED, "\\$&")).join("[^ ]+")}$`);
+  return ident.shape.test(word.key);
 };
 
 const gapCost = (t: Tok): number => (t.kind === Kind.Value ? 0 : WORD_GAP);

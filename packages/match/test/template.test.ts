@@ -12,6 +12,7 @@ describe("templateSimilarity", () => {
     ["an optional value", "Sent <num> bytes to <ip> in <duration>", "Sent <num> bytes (<num>) to <ip> in <duration>"],
     ["fields in the same order with other values", "pool=<num> active=<num> idle=<num> waiting=<num>", "pool=<num> active=<num> idle=<num> waiting=<*>"],
     ["a prefix of values one sender adds", "Handler timed out after <duration>", "<date> <uuid> Handler timed out after <duration>"],
+    ["a word of an identifier's shape (an all-letter pod suffix)", "OutOfMemoryError in worker <num> (pod web-<id>)", "OutOfMemoryError in worker <num> (pod web-bcaaa)"],
   ])("same event: %s", (_name, a, b) => {
     it("scores at or above the merge threshold", () => {
       // act
@@ -31,6 +32,7 @@ describe("templateSimilarity", () => {
     ["a different error at the end", "Read failed on socket <ip>, Connection reset by peer", "Read failed on socket <ip>, Broken pipe while writing"],
     ["a short message with a different word", "Interface up", "Interface down"],
     ["singular against plural", "PAM <num> more authentication failure; rhost=<ip>", "PAM <num> more authentication failures; rhost=<ip>"],
+    ["a word that only starts like an identifier", "Scaled deployment web-<id> to <num> replicas", "Scaled deployment web-frontend down to zero"],
   ])("different events: %s", (_name, a, b) => {
     it("scores below the merge threshold", () => {
       // act
