@@ -148,6 +148,8 @@ const NUMBERED = /^([A-Za-z]{2,})\d+$/;
 const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
 /** A dash-joined name that ends in such a suffix with no digit (a DaemonSet's pod, fluentd-xkzqp): a word to a quick look. */
 const POD_TAIL = /-[bcdfghjklmnpqrstvwxz]{5}\W*$/;
+/** Words of five such letters that do appear in messages (force-https): not suffixes. */
+const CONSONANT_WORDS = new Set(["https", "xhtml", "pgsql", "xmlns"]);
 
 /**
  * A dash-joined run that is a random draw though maskRun would keep it (as a word, or a name and a number): each
@@ -159,7 +161,7 @@ const isRandomPart = (run: string, afterDash: boolean, last: boolean, afterValue
   if (!afterDash) return false;
   const hexLetters = HEXISH.test(run) && HEX_LETTER.test(run);
   if (afterValue && ((hexLetters && run.length >= 3) || (last && POD_SUFFIX.test(run)))) return true;
-  if (last && !HAS_DIGIT.test(run) && POD_SUFFIX.test(run)) return true;
+  if (last && !HAS_DIGIT.test(run) && POD_SUFFIX.test(run) && !CONSONANT_WORDS.has(run.toLowerCase())) return true;
   return last && run.length >= 4 && hexLetters && HAS_DIGIT.test(run) && HEX_LETTER.test(run[0]);
 };
 

@@ -56,8 +56,8 @@ interface Tok {
   field: string | null;
   /** The kind of the value part of a field. */
   fieldValue: Kind;
-  /** Identifiers only: matches a word of the same shape (`web-<*>` matches `web-bcaaa`), made when first needed. */
-  shape?: RegExp;
+  /** The key cut at separators (see fitsShape), made when first needed. */
+  shape: string[] | undefined;
 }
 
 const kindOf = (key: string, hasPlaceholder: boolean): Kind => {
@@ -77,14 +77,15 @@ const toTokens = (s: string): Tok[] => {
     const slot = prev !== undefined && prev.kind === Kind.Word && SLOT.test(prev.key);
     const f = kind === Kind.Value ? null : FIELD.exec(key);
     const fieldValue = f ? kindOf(f[2], f[2].includes(WILDCARD)) : Kind.Word;
-    out.push({ kind, key, text, slot, field: f ? f[1] : null, fieldValue });
+    out.push({ kind, key, text, slot, field: f ? f[1] : null, fieldValue, shape: undefined });
   }
   return out;
 };
 
 /**
- * Tokens of messages and templates compared lately, shared read-only: a decision compares one alarm with up to
- * ten candidates, and a storm compares every alarm with the same few incidents' templates.
+ * Tokens of messages and templates compared lately, shared (read-only but for the `shape` each fills in once):
+ * a decision compares one alarm with up to ten candidates, and a storm compares every alarm with the same few
+ * incidents' templates.
  */
 const tokenCache = new Map<string, Tok[]>();
 const TOKEN_CACHE_MAX = 2048;
@@ -118,10 +119,24 @@ const credit = (a: Tok, b: Tok): number => {
   return wordsDiffer(a, b);
 };
 
-const ESCAPED = /[.*+?^${}()|[\]\\]/g;
+/** Separators, kept when splitting: `web-<*>)` → web, -, <*>, ). */
+const SEPARATORS = /([^A-Za-z0-9<>*]+)/;
+/** What a random draw looks like when it has no digit: hex letters (bcaaa, deadbeef) or a Kubernetes suffix (xkzqp). */
+const RANDOM_LETTERS = /^(?:[a-f]{4,16}|[bcdfghjklmnpqrstvwxz]{5})$/;
+/**
+ * The word has the identifier's parts, with a random-looking run in place of each of its values: web-bcaaa fits
+ * web-<*>, web-frontend does not. Part by part, in one pass: a pattern match could backtrack for ever on a long word.
+ */
 const fitsShape = (ident: Tok, word: Tok): boolean => {
-  ident.shape ??= new RegExp(`^${ident.key.split(WILDCARD).map((part) => part.replace(ESCAPED, "\\$&")).join("[^ ]+")}$`);
-  return ident.shape.test(word.key);
+  const want = (ident.shape ??= ident.key.split(SEPARATORS));
+  // Most words differ at an end: no need to cut them.
+  const first = want[0];
+  const last = want[want.length - 1];
+  if ((first !== WILDCARD && !word.key.startsWith(first)) || (last !== WILDCARD && !word.key.endsWith(last))) return false;
+  const got = (word.shape ??= word.key.split(SEPARATORS));
+  if (got.length !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i] && !(want[i] === WILDCARD && RANDOM_LETTERS.test(got[i]))) return false;
+  return true;
 };
 
 const gapCost = (t: Tok): number => (t.kind === Kind.Value ? 0 : WORD_GAP);
@@ -230,6 +245,9 @@ const mergeToken = (a: Tok, b: Tok): string => {
   if (a.text === b.text) return a.text;
   if (a.kind !== Kind.Value && b.kind !== Kind.Value && a.key === b.key) return a.key;
   if (a.field !== null && a.field === b.field) return `${a.field}${WILDCARD}`;
+  // web-<id> and web-bcaaa: still a web- pod.
+  if (a.kind === Kind.Ident && b.kind === Kind.Word && fitsShape(a, b)) return a.text;
+  if (b.kind === Kind.Ident && a.kind === Kind.Word && fitsShape(b, a)) return b.text;
   return WILDCARD;
 };
 

@@ -32,7 +32,7 @@ describe("templateSimilarity", () => {
     ["a different error at the end", "Read failed on socket <ip>, Connection reset by peer", "Read failed on socket <ip>, Broken pipe while writing"],
     ["a short message with a different word", "Interface up", "Interface down"],
     ["singular against plural", "PAM <num> more authentication failure; rhost=<ip>", "PAM <num> more authentication failures; rhost=<ip>"],
-    ["a word that only starts like an identifier", "Scaled deployment web-<id> to <num> replicas", "Scaled deployment web-frontend down to zero"],
+    ["a word that only starts like an identifier", "OOMKilled container web-<id> in namespace prod", "OOMKilled container web-frontend in namespace prod"],
   ])("different events: %s", (_name, a, b) => {
     it("scores below the merge threshold", () => {
       // act
@@ -71,6 +71,8 @@ describe("mergeTemplate", () => {
     ["an optional value becomes one wildcard", "Sent <num> bytes to <ip>", "Sent <num> bytes (<num>) to <ip>", "Sent <num> bytes <*> to <ip>"],
     ["adjacent differences collapse", "Moved a b to c", "Moved x y to c", "Moved <*> to c"],
     ["identifiers of the same shape lose their value types", "req-<hex> done", "req-<num> done", "req-<*> done"],
+    ["an identifier keeps its shape against a word that fits it", "pod web-<id> evicted", "pod web-bcaaa evicted", "pod web-<id> evicted"],
+    ["but not against a word that only starts like it", "pod web-<id> evicted", "pod web-frontend evicted", "pod <*> evicted"],
   ])("%s", (_name, a, b, expected) => {
     it("keeps agreeing tokens and generalizes the rest", () => {
       // act
