@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TooManyRequests, type Plan, type Tenant } from "@ir/core";
 import { BURST_SECONDS, IngestRateLimiter } from "../src/rate-limit";
 
-const tenant = (id: string, plan: Plan = "free") => ({ tenant_id: id, plan }) as Tenant;
+const tenant = (id: string, plan: Plan = "free", settings: Partial<Tenant["settings"]> = {}) => ({ tenant_id: id, plan, settings }) as Tenant;
 
 function setup(rate = 10) {
   let t = Date.parse("2031-01-01T00:00:00Z");
@@ -70,6 +70,9 @@ describe("per-tenant ingest token bucket", () => {
     expect(pass(tenant("f", "free"), 1_000)).toBe(100);
     expect(pass(tenant("s", "starter"), 1_000)).toBe(400);
     expect(pass(tenant("e", "enterprise"), 30_000)).toBe(20_000);
+    // An enterprise tenant's agreed rate replaces the plan's; on another plan the setting means nothing.
+    expect(pass(tenant("e2", "enterprise", { ingest_per_second: 15_000 }), 40_000)).toBe(30_000);
+    expect(pass(tenant("s2", "starter", { ingest_per_second: 15_000 }), 1_000)).toBe(400);
   });
 
   it("does not mint tokens when the clock steps back", () => {
