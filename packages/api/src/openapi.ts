@@ -14,7 +14,7 @@ const errors = {
   "404": ok("not found (also another tenant's object)", ErrorBody),
 };
 const TENANT_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }, { basic: [] }];
-const rateLimited = { "429": ok("past the plan's ingest rate; Retry-After says when to try again", ErrorBody) };
+const rateLimited = { "429": ok("past the tenant's ingest rate (its plan's, or the one agreed for an enterprise tenant); Retry-After says when to try again", ErrorBody) };
 const tenantOp = (summary: string, extra: Omit<ZodOpenApiOperationObject, "summary">): ZodOpenApiOperationObject => ({ summary, security: TENANT_SECURITY, ...extra });
 /** The `{name}` segments of a path template, declared as OpenAPI requires. */
 const inPath = (...names: string[]) => ({ requestParams: { path: z.object(Object.fromEntries(names.map((n) => [n, z.string().max(256)]))) } });

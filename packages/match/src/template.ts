@@ -141,6 +141,13 @@ const fitsShape = (ident: Tok, word: Tok): boolean => {
 
 const gapCost = (t: Tok): number => (t.kind === Kind.Value ? 0 : WORD_GAP);
 
+/**
+ * Past this many cells (two messages of ~2,000 tokens each) messages are compared position by position: the table
+ * grows with the product of their lengths, and two 16,000-character messages of one-letter words would need 512 MB.
+ */
+export const MAX_ALIGN_CELLS = 1 << 22;
+const alignable = (a: Tok[], b: Tok[]): boolean => (a.length + 1) * (b.length + 1) <= MAX_ALIGN_CELLS;
+
 /** Reused by every alignment (they are synchronous): a fresh table per comparison was most of what one allocated. */
 let cells = new Float64Array(1024);
 /** A table for two long messages is made for them alone, not kept. */
@@ -207,9 +214,11 @@ const similarityOf = (a: Tok[], b: Tok[]): number => {
     if (ta.length !== n || tb.length !== m) return similarityOf(ta, tb);
   }
   let score: number;
-  if (n === m) {
+  if (n === m || !alignable(a, b)) {
     score = 0;
-    for (let i = 0; i < n; i++) score += credit(a[i], b[i]);
+    for (let i = 0; i < Math.min(n, m); i++) score += credit(a[i], b[i]);
+    for (let i = m; i < n; i++) score -= gapCost(a[i]);
+    for (let j = n; j < m; j++) score -= gapCost(b[j]);
   } else score = alignTable(a, b)[0];
   const sim = Math.max(0, score) / Math.max(n, m);
   return vetoed(a, b) ? sim * VETO : sim;
@@ -246,8 +255,8 @@ const mergeToken = (a: Tok, b: Tok): string => {
   if (a.kind !== Kind.Value && b.kind !== Kind.Value && a.key === b.key) return a.key;
   if (a.field !== null && a.field === b.field) return `${a.field}${WILDCARD}`;
   // web-<id> and web-bcaaa: still a web- pod.
-  if (a.kind === Kind.Ident && b.kind === Kind.Word && fitsShape(a, b)) return a.text;
-  if (b.kind === Kind.Ident && a.kind === Kind.Word && fitsShape(b, a)) return b.text;
+  if (a.kind === Kind.Ident && b.kind === Kind.Word && fitsShape(a, b)) return a.key;
+  if (b.kind === Kind.Ident && a.kind === Kind.Word && fitsShape(b, a)) return b.key;
   return WILDCARD;
 };
 
@@ -263,6 +272,10 @@ export function mergeTemplate(a: string, b: string): string {
   const ta = tokensOf(a);
   const tb = tokensOf(b);
   if (ta.length === tb.length) return collapse(ta.map((t, i) => mergeToken(t, tb[i]))).join(" ");
+  if (!alignable(ta, tb)) {
+    const shorter = ta.length < tb.length ? ta : tb;
+    return collapse([...shorter.map((_, i) => mergeToken(ta[i], tb[i])), WILDCARD]).join(" ");
+  }
   const table = alignTable(ta, tb);
   const w = tb.length + 1;
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TEMPLATE_MERGE } from "../src/decide";
-import { mergeTemplate, sameWords, templateSimilarity } from "../src/template";
+import { TEMPLATE_MERGE, TEMPLATE_RELATED } from "../src/decide";
+import { MAX_ALIGN_CELLS, mergeTemplate, sameWords, templateSimilarity } from "../src/template";
 
 describe("templateSimilarity", () => {
   describe.each([
@@ -71,7 +71,7 @@ describe("mergeTemplate", () => {
     ["an optional value becomes one wildcard", "Sent <num> bytes to <ip>", "Sent <num> bytes (<num>) to <ip>", "Sent <num> bytes <*> to <ip>"],
     ["adjacent differences collapse", "Moved a b to c", "Moved x y to c", "Moved <*> to c"],
     ["identifiers of the same shape lose their value types", "req-<hex> done", "req-<num> done", "req-<*> done"],
-    ["an identifier keeps its shape against a word that fits it", "pod web-<id> evicted", "pod web-bcaaa evicted", "pod web-<id> evicted"],
+    ["an identifier keeps its shape against a word that fits it", "pod web-<id> evicted", "pod web-bcaaa evicted", "pod web-<*> evicted"],
     ["but not against a word that only starts like it", "pod web-<id> evicted", "pod web-frontend evicted", "pod <*> evicted"],
   ])("%s", (_name, a, b, expected) => {
     it("keeps agreeing tokens and generalizes the rest", () => {
@@ -80,6 +80,20 @@ describe("mergeTemplate", () => {
       // assess
       expect(merged).toBe(expected);
     });
+  });
+
+  it("compares messages too long to align position by position, in memory that does not grow with their product", () => {
+    // prepare: a word inserted early, which alignment forgives and a position-by-position comparison does not
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i % 97}x`);
+    const inserted = (w: string[]) => [...w.slice(0, 5), "inserted", ...w.slice(5)].join(" ");
+    const short = words(100);
+    const long = words(2100).join(" ");
+    expect(2101 * 2102).toBeGreaterThan(MAX_ALIGN_CELLS);
+    // act + assess
+    expect(templateSimilarity(short.join(" "), inserted(short))).toBeGreaterThanOrEqual(TEMPLATE_MERGE);
+    expect(templateSimilarity(long, inserted(words(2100)))).toBeLessThan(TEMPLATE_RELATED);
+    expect(templateSimilarity(long, `${long} <num>`)).toBeCloseTo(2100 / 2101);
+    expect(mergeTemplate(long, `${long} tail`)).toBe(`${long} <*>`);
   });
 
   it("produces a template that matches both inputs at least as well as they match each other", () => {
