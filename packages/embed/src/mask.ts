@@ -1,3 +1,4 @@
+import { isKubernetesDraw } from "@ir/core";
 /**
  * Parameterization of alarm and log text: the parts that change between two occurrences of the same
  * problem (ids, numbers, addresses, times, paths, quoted values) become typed placeholders, so that
@@ -146,22 +147,20 @@ const maskRun = (run: string): string => {
 const NUMBERED = /^([A-Za-z]{2,})\d+$/;
 /** The letters Kubernetes draws pod and ReplicaSet suffixes from (no vowels, no y): five of them are no word. */
 const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
-/** A dash-joined name that ends in such a suffix with no digit (a DaemonSet's pod, fluentd-xkzqp): a word to a quick look. */
-const POD_TAIL = /-[bcdfghjklmnpqrstvwxz]{5}\W*$/;
-/** Words of five such letters that do appear in messages (force-https): not suffixes. */
-const CONSONANT_WORDS = new Set(["https", "xhtml", "pgsql", "xmlns"]);
+/** A dash-joined name with such a draw and no digit (a DaemonSet's pod, fluentd-xkzqp): a word to a quick look. */
+const POD_DRAW = /-[bcdfghjklmnpqrstvwxz]{5,10}(?![A-Za-z0-9])/;
 
 /**
  * A dash-joined run that is a random draw though maskRun would keep it (as a word, or a name and a number): each
  * draw would be a fingerprint of its own. A Kubernetes pod's suffix has no digit one time in five
- * (payment-7d9f8b6c4-bcdfg, and a DaemonSet's fluentd-bcdfg); the hex after a hex value may have no digit, or start with letters (9f8a1b2c-edee,
+ * (payment-7d9f8b6c4-bcdfg, and a DaemonSet's fluentd-bcdfg), its hash one time in twenty (payment-bcdfghjkl-x2k4q); the hex after a hex value may have no digit, or start with letters (9f8a1b2c-edee,
  * 9f8a1b2c-bae3); a last hex part with a digit that starts with a letter (web-fea12) is no name and number.
  */
 const isRandomPart = (run: string, afterDash: boolean, last: boolean, afterValue: boolean): boolean => {
   if (!afterDash) return false;
   const hexLetters = HEXISH.test(run) && HEX_LETTER.test(run);
   if (afterValue && ((hexLetters && run.length >= 3) || (last && POD_SUFFIX.test(run)))) return true;
-  if (last && !HAS_DIGIT.test(run) && POD_SUFFIX.test(run) && !CONSONANT_WORDS.has(run.toLowerCase())) return true;
+  if (isKubernetesDraw(run)) return true;
   return last && run.length >= 4 && hexLetters && HAS_DIGIT.test(run) && HEX_LETTER.test(run[0]);
 };
 
@@ -211,7 +210,7 @@ const MAX_FIELD_DEPTH = 8;
 const maskToken = (token: string, depth = 0): string => {
   if (token.length === 0) return token;
   // Plain words are the bulk of any message: skip all the checks below for them.
-  if (!HAS_DIGIT.test(token) && !/[./\\<:=]/.test(token) && !POD_TAIL.test(token)) return token;
+  if (!HAS_DIGIT.test(token) && !/[./\\<:=]/.test(token) && !POD_DRAW.test(token)) return token;
   if (isPlaceholder(token)) return token;
   const lead = LEAD.exec(token)?.[0] ?? "";
   let rest = token.slice(lead.length);
@@ -220,7 +219,7 @@ const maskToken = (token: string, depth = 0): string => {
   if (rest.length === 0) return token;
   // key=value: the key stays, the value is masked on its own ("path=/var/log/x" → "path=<path>").
   if (FIELD_START.test(rest)) return lead + maskCompound(rest, depth) + trail;
-  const core = entity(rest) ?? (HAS_DIGIT.test(rest) || rest.includes("=") || POD_TAIL.test(rest) ? maskCompound(rest, depth) : rest);
+  const core = entity(rest) ?? (HAS_DIGIT.test(rest) || rest.includes("=") || POD_DRAW.test(rest) ? maskCompound(rest, depth) : rest);
   return lead + core + trail;
 };
 

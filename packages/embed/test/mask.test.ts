@@ -47,6 +47,7 @@ describe("mask", () => {
     ["pod name", "pod checkout-5f7c9d8b6-qx2lp restarted", "pod checkout-<hex>-<id> restarted"],
     ["pod name, suffix without a digit", "pod checkout-5f7c9d8b6-bcdfg restarted", "pod checkout-<hex>-<id> restarted"],
     ["a DaemonSet's pod, suffix without a digit", "pod fluentd-xkzqp restarted", "pod fluentd-<id> restarted"],
+    ["a pod whose ReplicaSet hash has no digit", "pod checkout-bcdfghjkl-x2zqp restarted", "pod checkout-<id>-<id> restarted"],
     ["words with a vowel are words, and so are a few without", "kube-system x-frame-options web-frontend force-https", "kube-system x-frame-options web-frontend force-https"],
     ["a last word is not a pod suffix", "node-7-drain check-disk front-end", "node-<num>-drain check-disk front-end"],
     ["numbered device", "link down on eth3", "link down on eth<num>"],

@@ -1,4 +1,4 @@
-import { setBounded } from "@ir/core";
+import { looksDrawn, setBounded } from "@ir/core";
 
 /**
  * Drain-style template matching over masked messages (tokens joined by single spaces, values already
@@ -121,8 +121,6 @@ const credit = (a: Tok, b: Tok): number => {
 
 /** Separators, kept when splitting: `web-<*>)` → web, -, <*>, ). */
 const SEPARATORS = /([^A-Za-z0-9<>*]+)/;
-/** What a random draw looks like when it has no digit: hex letters (bcaaa, deadbeef) or a Kubernetes suffix (xkzqp). */
-const RANDOM_LETTERS = /^(?:[a-f]{4,16}|[bcdfghjklmnpqrstvwxz]{5})$/;
 /**
  * The word has the identifier's parts, with a random-looking run in place of each of its values: web-bcaaa fits
  * web-<*>, web-frontend does not. Part by part, in one pass: a pattern match could backtrack for ever on a long word.
@@ -135,7 +133,7 @@ const fitsShape = (ident: Tok, word: Tok): boolean => {
   if ((first !== WILDCARD && !word.key.startsWith(first)) || (last !== WILDCARD && !word.key.endsWith(last))) return false;
   const got = (word.shape ??= word.key.split(SEPARATORS));
   if (got.length !== want.length) return false;
-  for (let i = 0; i < want.length; i++) if (got[i] !== want[i] && !(want[i] === WILDCARD && RANDOM_LETTERS.test(got[i]))) return false;
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i] && !(want[i] === WILDCARD && looksDrawn(got[i]))) return false;
   return true;
 };
 

@@ -13,6 +13,7 @@ describe("templateSimilarity", () => {
     ["fields in the same order with other values", "pool=<num> active=<num> idle=<num> waiting=<num>", "pool=<num> active=<num> idle=<num> waiting=<*>"],
     ["a prefix of values one sender adds", "Handler timed out after <duration>", "<date> <uuid> Handler timed out after <duration>"],
     ["a word of an identifier's shape (an all-letter pod suffix)", "OutOfMemoryError in worker <num> (pod web-<id>)", "OutOfMemoryError in worker <num> (pod web-bcaaa)"],
+    ["a word of an identifier's shape (a Kubernetes suffix)", "OutOfMemoryError in worker <num> (pod web-<id>)", "OutOfMemoryError in worker <num> (pod web-xkzqp)"],
   ])("same event: %s", (_name, a, b) => {
     it("scores at or above the merge threshold", () => {
       // act
@@ -33,6 +34,7 @@ describe("templateSimilarity", () => {
     ["a short message with a different word", "Interface up", "Interface down"],
     ["singular against plural", "PAM <num> more authentication failure; rhost=<ip>", "PAM <num> more authentication failures; rhost=<ip>"],
     ["a word that only starts like an identifier", "OOMKilled container web-<id> in namespace prod", "OOMKilled container web-frontend in namespace prod"],
+    ["a word of an identifier's shape that is a word", "Redirect loop on route-<id> after deploy", "Redirect loop on route-https after deploy"],
   ])("different events: %s", (_name, a, b) => {
     it("scores below the merge threshold", () => {
       // act
