@@ -15,5 +15,5 @@ export * from "./source-keys";
 export * from "./aws-account-claims";
 export { stem } from "./stem";
 export { truncate } from "./text";
-export { isKubernetesDraw, looksDrawn } from "./random-letters";
+export { isKubernetesDraw, looksDrawn, KUBERNETES_LETTERS, KUBERNETES_DIGITS } from "./random-letters";
 export { setRecent, setBounded } from "./recent";

@@ -1,4 +1,4 @@
-import { isKubernetesDraw } from "@ir/core";
+import { isKubernetesDraw, KUBERNETES_DIGITS, KUBERNETES_LETTERS } from "@ir/core";
 /**
  * Parameterization of alarm and log text: the parts that change between two occurrences of the same
  * problem (ids, numbers, addresses, times, paths, quoted values) become typed placeholders, so that
@@ -146,9 +146,9 @@ const maskRun = (run: string): string => {
 };
 const NUMBERED = /^([A-Za-z]{2,})\d+$/;
 /** The letters Kubernetes draws pod and ReplicaSet suffixes from (no vowels, no y): five of them are no word. */
-const POD_SUFFIX = /^[bcdfghjklmnpqrstvwxz2456789]{5}$/;
+const POD_SUFFIX = new RegExp(`^[${KUBERNETES_LETTERS}${KUBERNETES_DIGITS}]{5}$`);
 /** A dash-joined name with such a draw and no digit (a DaemonSet's pod, fluentd-xkzqp): a word to a quick look. */
-const POD_DRAW = /-[bcdfghjklmnpqrstvwxz]{5,10}(?![A-Za-z0-9])/;
+const POD_DRAW = new RegExp(`-[${KUBERNETES_LETTERS}]{5,10}(?![A-Za-z0-9])`);
 
 /**
  * A dash-joined run that is a random draw though maskRun would keep it (as a word, or a name and a number): each

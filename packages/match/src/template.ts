@@ -115,7 +115,7 @@ const credit = (a: Tok, b: Tok): number => {
   if (a.kind === Kind.Ident && b.kind === Kind.Ident) return 0;
   // A word of an identifier's shape is that identifier with a value mask could not tell from a word (the
   // random part of a pod name, web-bcaaa, can be all letters): against web-<*> it is a value, not another event.
-  if (a.kind === Kind.Ident ? fitsShape(a, b) : b.kind === Kind.Ident && fitsShape(b, a)) return VALUE_VS_IDENT;
+  if (fittingIdent(a, b)) return VALUE_VS_IDENT;
   return wordsDiffer(a, b);
 };
 
@@ -135,6 +135,13 @@ const fitsShape = (ident: Tok, word: Tok): boolean => {
   if (got.length !== want.length) return false;
   for (let i = 0; i < want.length; i++) if (got[i] !== want[i] && !(want[i] === WILDCARD && looksDrawn(got[i]))) return false;
   return true;
+};
+
+/** Of an identifier and a word that fits its shape, the identifier; null for any other pair. */
+const fittingIdent = (a: Tok, b: Tok): Tok | null => {
+  if (a.kind === Kind.Ident && b.kind === Kind.Word) return fitsShape(a, b) ? a : null;
+  if (b.kind === Kind.Ident && a.kind === Kind.Word) return fitsShape(b, a) ? b : null;
+  return null;
 };
 
 const gapCost = (t: Tok): number => (t.kind === Kind.Value ? 0 : WORD_GAP);
@@ -253,9 +260,7 @@ const mergeToken = (a: Tok, b: Tok): string => {
   if (a.kind !== Kind.Value && b.kind !== Kind.Value && a.key === b.key) return a.key;
   if (a.field !== null && a.field === b.field) return `${a.field}${WILDCARD}`;
   // web-<id> and web-bcaaa: still a web- pod.
-  if (a.kind === Kind.Ident && b.kind === Kind.Word && fitsShape(a, b)) return a.key;
-  if (b.kind === Kind.Ident && a.kind === Kind.Word && fitsShape(b, a)) return b.key;
-  return WILDCARD;
+  return fittingIdent(a, b)?.key ?? WILDCARD;
 };
 
 /** Runs of wildcards say no more than one wildcard. */
