@@ -223,22 +223,24 @@ describe("normalizeSns: SubscriptionConfirmation", () => {
     { attack: "no Action", url: `https://sns.us-east-1.amazonaws.com/?TopicArn=${TOPIC}&Token=abc` },
     { attack: "another path", url: GOOD_URL.replace(".com/?", ".com/admin?") },
     { attack: "explicit port", url: GOOD_URL.replace(".com/", ".com:8443/") },
-    { attack: "not a region", url: GOOD_URL.replace("us-east-1", "evil") },
+    { attack: "not a region", url: GOOD_URL.replace("us-east-1", "evil"), topic: "arn:aws:sns:evil:123456789012:alarms", why: "host must be" },
     { attack: "extra subdomain", url: GOOD_URL.replace("sns.us-east-1", "sns.x.us-east-1") },
     { attack: "trailing dot", url: GOOD_URL.replace("amazonaws.com/", "amazonaws.com./") },
-    { attack: "China region on the .com domain", url: GOOD_URL.replace("us-east-1", "cn-north-1") },
-    { attack: "region other than the topic's", url: GOOD_URL.replace("sns.us-east-1", "sns.eu-west-1") },
+    { attack: "China region on the .com domain", url: GOOD_URL.replace("us-east-1", "cn-north-1"), topic: "arn:aws-cn:sns:cn-north-1:123456789012:alarms", why: "host does not match" },
+    { attack: "other region on the .com.cn domain", url: GOOD_URL.replace("amazonaws.com/", "amazonaws.com.cn/"), why: "host does not match" },
+    { attack: "region other than the topic's", url: GOOD_URL.replace("sns.us-east-1", "sns.eu-west-1"), why: "region does not match" },
     { attack: "TopicArn other than the message's", url: GOOD_URL.replace("alarms", "other") },
     { attack: "missing Token", url: GOOD_URL.replace("&Token=2336412f37", "") },
     { attack: "not a URL", url: "sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription" },
     { attack: "javascript scheme", url: "javascript:alert(1)//sns.us-east-1.amazonaws.com/" },
-  ])("rejects $attack", ({ url }) => {
+  ])("rejects $attack", ({ url, topic, why }: { url: string; topic?: string; why?: string }) => {
     // act
-    const error = badRequestOf(() => normalizeSns(confirmation(url), OPTS));
+    const error = badRequestOf(() => normalizeSns(confirmation(url, topic), OPTS));
 
-    // assess
+    // assess: where a later check would catch it too, the reason shows which one did
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/^SubscribeURL: /);
+    if (why) expect(error.message).toContain(why);
   });
 
   it.each([

@@ -212,7 +212,7 @@ export const fetchTarget = (allowPrivate: boolean) => async (url: string | URL, 
 export const MAX_ANSWER_BYTES = 4096;
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-function bounded(res: Response): Response {
+export function bounded(res: Response): Response {
   if (!res.body || NULL_BODY.has(res.status)) return res;
   const reader = res.body.getReader();
   let left = MAX_ANSWER_BYTES;

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeEvent, type NotificationChannel } from "@ir/core";
 import { notifyStage } from "../src/index";
 import { refOf } from "../src/channel-ref";
-import { MAX_ANSWER_BYTES } from "../src/ssrf";
+import { bounded, MAX_ANSWER_BYTES } from "../src/ssrf";
+import { settle } from "../src/delivery";
 import { fakePorts, incident, tenant } from "./fakes";
 
 /**
@@ -57,12 +58,24 @@ describe("answers of tenants' endpoints are read only as far as they are needed"
     expect(await target.sent).toBeLessThan(8 * 1024 * 1024);
   });
 
-  it("a Slack webhook answering 400 with an endless body is dead-lettered with a short excerpt", async () => {
+  it("a private Slack webhook answering 400 with an endless body is dead-lettered with its status alone, its body unread", async () => {
     const target = await endless(400);
-    // A public host would get its excerpt; loopback is private, so only the status (see fetchTarget).
     const err = await send({ type: "slack", webhook_url: `${target.url}/services/T/B/x` }).then(() => null, (e: Error) => e);
-    expect(err?.message).toMatch(/slack answered 400/);
-    expect(err!.message.length).toBeLessThan(MAX_ANSWER_BYTES);
+    // Loopback is private: a tenant must not read an internal service's answers in its dead letters (see fetchTarget).
+    expect(err?.message).toMatch(/^slack answered 400: ?$/);
     expect(await target.sent).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it("a public endpoint's endless error answer is read to 4 KB, and its excerpt is short", async () => {
+    // Public hosts cannot be reached from here: the bound is checked on the answer fetchTarget would wrap.
+    let pulled = 0;
+    const chunk = new TextEncoder().encode("y".repeat(1000));
+    const endlessBody = new ReadableStream<Uint8Array>({ pull(c) { pulled += chunk.byteLength; c.enqueue(chunk); } });
+    const body = await bounded(new Response(endlessBody, { status: 400 })).text();
+    expect(body).toHaveLength(MAX_ANSWER_BYTES);
+    expect(pulled).toBeLessThanOrEqual(MAX_ANSWER_BYTES + 2 * chunk.byteLength);
+    const err = (() => { try { settle("slack", { status: 400, retryAfter: null, body }, new Date()); } catch (e) { return e as Error; } })();
+    expect(err?.message).toMatch(/^slack answered 400: y+/);
+    expect(err!.message.length).toBeLessThan(250);
   });
 });

@@ -35,11 +35,14 @@ describe("Slack message", () => {
       // prepare
       const n = notice(change, oversized);
       // act
-      const json = JSON.stringify(buildSlackMessage(n).blocks.filter((b) => b.type !== "header"));
-      // assess
-      expect(json).not.toContain("<!channel>");
-      expect(json).not.toContain("<@U123>");
-      expect(json).not.toMatch(/&(?![a-z]+;)/); // every & escaped, none cut in half
+      const message = buildSlackMessage(n);
+      // assess: the blocks (a header is plain text) and the top-level text, which a push notification shows
+      for (const text of [JSON.stringify(message.blocks.filter((b) => b.type !== "header")), message.text]) {
+        expect(text).not.toContain("<!channel>");
+        expect(text).not.toContain("<@U123>");
+        expect(text).not.toMatch(/&(?![a-z]+;)/); // every & escaped, none cut in half
+      }
+      expect(message.text).toContain("&lt;!channel&gt;");
     });
 
     it("sets the top-level text to the emoji and the specific headline (mobile push shows only that)", () => {
