@@ -11,7 +11,8 @@ describe("verificationCodeOf", () => {
     ["an alarm named exactly ir-verify-<code>", "ir-verify-5f0c2a9e41b7d3c8a6e0f912", "5f0c2a9e41b7d3c8a6e0f912"],
     // AWS names target-tracking alarms after the resource: whoever may name a table must not verify the account.
     ["a code inside another name", "TargetTracking-table/ir-verify-5f0c2a9e41b7d3c8a6e0f912-AlarmHigh-1a2b", null],
-    ["a code in other case", "IR-VERIFY-5F0C2A9E41B7D3C8A6E0F912", null],
+    ["a prefix in other case", "IR-VERIFY-5f0c2a9e41b7d3c8a6e0f912", null],
+    ["a code in other case", "ir-verify-5F0C2A9E41B7D3C8A6E0F912", null],
     ["a name that is not a code", "ir-verify-please", null],
     ["no name", undefined, null],
   ])("reads %s", (_what, name, code) => {

@@ -142,16 +142,22 @@ describe("resolveIncident", () => {
     expect(m.audit.map((a) => a.action)).toEqual(["incident.resolved", "incident.runbook_credited"]);
   });
 
-  it("a credit cut short by a failure is completed by its retry, once", async () => {
+  it.each([
+    ["before anything was counted", { usage: 1 }, "usage unavailable"],
+    // The counters were bumped, and the write that clears the mark failed: the retry must not bump them again.
+    ["after everything was counted", { incidents: 1 }, "incidents unavailable"],
+  ] as const)("a credit cut short by a failure %s is completed by its retry, once", async (_, failure, error) => {
     const m = memoryPorts();
     await resolveIncident(m.ports, incident(), { resolution: "alert cleared", resolved_by: "alertmanager" }, "evt_1");
-    const failing = memoryPorts({ usage: 1 });
+    const failing = memoryPorts(failure);
     for (const [k, v] of m.incidents) failing.incidents.set(k, v);
-    await expect(resolveIncident(failing.ports, (await failing.ports.incidents.get("t_1", "inc_1"))!, resolution, "res_b")).rejects.toThrow("usage unavailable");
+    await expect(resolveIncident(failing.ports, (await failing.ports.incidents.get("t_1", "inc_1"))!, resolution, "res_b")).rejects.toThrow(error);
     expect(failing.incidents.get("inc_1")!.resolution_pending).toBe("credit");
     await resolveIncident(failing.ports, (await failing.ports.incidents.get("t_1", "inc_1"))!, resolution, "res_b");
     expect(failing.incidents.get("inc_1")!.resolution_pending).toBeUndefined();
     expect((await loadStats(failing.ports, "t_1")).outcomes(global("rb_timeout")).success).toBe(1);
+    expect(failing.usage.get("t_1/2024-02-12/rb_used:rb_timeout|payments")).toBe(1);
+    expect(failing.usage.tokens.size).toBe(0);
   });
 });
 

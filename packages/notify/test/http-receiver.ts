@@ -26,6 +26,8 @@ export interface HttpReceiver {
   reply(...replies: Reply[]): void;
   /** Resolves once `n` requests have arrived in total. */
   received(n: number): Promise<Received[]>;
+  /** Forgets requests, unused replies and waiters: a test's leftovers must not answer the next test. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export const startReceiver = async (): Promise<HttpReceiver> => {
     requests,
     reply: (...r) => { replies.push(...r); },
     received: (n) => (requests.length >= n ? Promise.resolve(requests.slice(0, n)) : new Promise((resolve) => waiters.push({ n, resolve }))),
+    reset: () => { requests.length = 0; replies.length = 0; waiters.length = 0; },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 };

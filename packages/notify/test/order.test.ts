@@ -17,7 +17,7 @@ let ports: FakePorts;
 beforeAll(async () => { [slack, pagerduty] = await Promise.all([startReceiver(), startReceiver()]); });
 afterAll(async () => { await Promise.all([slack.close(), pagerduty.close()]); });
 beforeEach(() => {
-  for (const r of [slack, pagerduty]) r.requests.length = 0;
+  for (const r of [slack, pagerduty]) r.reset();
   ports = fakePorts({
     tenant: tenant({ channels: [{ type: "slack", webhook_url: `${slack.url}/services/T/B/x` }, { type: "pagerduty", routing_key: "R0UT1NGKEY0123456789" }] }),
     incidents: [incident()],

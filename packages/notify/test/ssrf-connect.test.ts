@@ -29,7 +29,7 @@ beforeAll(async () => { internal = await startReceiver(); });
 afterAll(async () => { await internal.close(); });
 afterEach(() => {
   (dns as { lookup: unknown }).lookup = realLookup;
-  internal.requests.length = 0;
+  internal.reset();
 });
 
 const port = () => new URL(internal.url).port;

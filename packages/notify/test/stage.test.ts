@@ -28,7 +28,7 @@ afterAll(async () => {
   await Promise.all([slack.close(), pagerduty.close(), webhook.close()]);
 });
 beforeEach(() => {
-  for (const r of [slack, pagerduty, webhook]) r.requests.length = 0;
+  for (const r of [slack, pagerduty, webhook]) r.reset();
   ports = fakePorts({
     tenant: tenant({ channels: channels() }),
     incidents: [incident()],

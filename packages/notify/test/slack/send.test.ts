@@ -15,7 +15,7 @@ afterAll(async () => {
   await Promise.all([slack.close(), elsewhere.close()]);
 });
 beforeEach(() => {
-  for (const r of [slack, elsewhere]) r.requests.length = 0;
+  for (const r of [slack, elsewhere]) r.reset();
   ports = fakePorts();
 });
 
