@@ -110,7 +110,7 @@ describe("the dashboard in Chromium against a real embedded server", () => {
     await page.goto(`${srv.url}/dashboard`);
     await page.getByLabel("API key").fill("ir_live_wrong");
     await page.getByRole("button", { name: "Open dashboard" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not accepted");
+    await expect.poll(() => page.getByRole("alert").textContent(), { timeout: 10_000 }).toContain("not accepted");
 
     const analyticsResponse = page.waitForResponse((r) => r.url().includes("/api/v1/analytics"));
     await page.getByLabel("API key").fill(key);
@@ -148,7 +148,7 @@ describe("the dashboard in Chromium against a real embedded server", () => {
     expect(await page.locator("table.runbooks tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-runbook-id")))).toEqual(a.runbook_effectiveness.map((r) => r.runbook_id));
 
     // Four uPlot charts, drawn.
-    await expect.poll(() => page.locator(".chart canvas").count()).toBe(4);
+    await expect.poll(() => page.locator(".chart canvas").count(), { timeout: 10_000 }).toBe(4);
     for (const name of ["incidents", "duplicates", "mttr-daily", "mttr-weekly"]) await page.locator(`[data-chart="${name}"] canvas`).waitFor();
 
     // Text from alarms is shown as text, never parsed as HTML.
