@@ -8,10 +8,16 @@ import { API_KEY_ATTRIBUTE, makeEvent } from "@ir/core";
 import { REPO, startServer } from "../support/embedded";
 import { until } from "../support/until";
 
-/** What the server's change watch promises: another connection's commit shows within WATCH_EVERY_MS (250 ms). */
-const WITHIN_MS = 1000;
+/**
+ * The change watch looks every 250 ms; this only ends a wait that has failed, loose for a loaded runner. Each
+ * test rules out the other ways its change could show (a cache expiring, the pump's idle poll), so that a pass
+ * can only come from the watch, however long the wait.
+ */
+const WAIT_MS = 10_000;
+/** The runbook catalog's TTL (@ir/match catalog.ts): an older catalog is rebuilt, watch or not. */
+const CATALOG_TTL_MS = 60_000;
 
-describe("ir commands while the server runs: their changes take effect within a second", () => {
+describe("ir commands while the server runs: their changes take effect at the change watch's next look", () => {
   let srv: Awaited<ReturnType<typeof startServer>>;
   beforeAll(async () => { srv = await startServer(); });
   afterAll(() => srv.stop());
@@ -23,19 +29,19 @@ describe("ir commands while the server runs: their changes take effect within a 
     const { body } = await t.client.req("GET", "/api/v1/keys");
     // Not its last key: that one cannot be revoked.
     expect((await t.client.req("POST", "/api/v1/keys", { label: "spare" })).status).toBe(201);
-    // The key is cached by the server from here on.
+    // The key is cached by the server from here on, with no expiry: only the watch can drop it.
     expect((await t.client.report("disk full on host 1", "db", {}, "")).status).toBe(202);
 
     await ir("keys", "revoke", body.keys[0].key_id, "--tenant", t.tenant_id);
-    const revokedAt = Date.now();
 
-    const refused = await until(async () => (await t.client.report("disk full on host 2", "db", {}, "")).status === 401, WITHIN_MS);
+    const refused = await until(async () => (await t.client.report("disk full on host 2", "db", {}, "")).status === 401, WAIT_MS);
     expect(refused).toBe(true);
-    expect(Date.now() - revokedAt).toBeLessThan(WITHIN_MS);
     expect((await t.client.req("GET", "/api/v1/usage")).status).toBe(401);
   });
 
   it("runbooks imported with `ir runbooks import` are recommended, not after the catalog's minute", async () => {
+    // The tenant's catalog is built after this, so it cannot expire before this + CATALOG_TTL_MS.
+    const before = Date.now();
     const t = await srv.client.tenant("import-co", { global_runbooks: false, plan: "starter" });
     // Builds the tenant's runbook catalog, empty, and keeps it.
     expect((await t.client.report("consumer group payments is rebalancing repeatedly", "payments")).body.runbooks).toEqual([]);
@@ -44,15 +50,15 @@ describe("ir commands while the server runs: their changes take effect within a 
     writeFileSync(join(books, "kafka-rebalance.md"), "---\ntitle: Kafka rebalance storm\ntags: [kafka]\n---\n## Symptoms\nconsumer group rebalancing repeatedly\n## Resolution\nRaise session.timeout.ms.\n");
 
     await ir("runbooks", "import", books, "--tenant", t.tenant_id);
-    const importedAt = Date.now();
 
     // Each try on a service of its own, so that it opens a new incident and is ranked afresh.
     let tries = 0;
-    await until(async () => (await t.client.report("consumer group payments is rebalancing repeatedly", `payments-${"abcdefghijklmnopqrstuvwxyz"[tries++ % 26]}`)).body.runbooks?.[0]?.title === "Kafka rebalance storm", WITHIN_MS);
-    expect(Date.now() - importedAt).toBeLessThan(WITHIN_MS);
+    await until(async () => (await t.client.report("consumer group payments is rebalancing repeatedly", `payments-${tries++}`)).body.runbooks?.[0]?.title === "Kafka rebalance storm", WAIT_MS);
+    expect(Date.now() - before).toBeLessThan(CATALOG_TTL_MS);
   });
 
   it("a tenant changed by another connection is served as changed", async () => {
+    // Tenants are cached with no expiry: only the watch can drop this one.
     const t = await srv.client.tenant("upgraded-co");
     expect((await t.client.req("GET", "/api/v1/usage")).body).toMatchObject({ plan: "free" });
     // The store as `ir` commands open it: a second connection to the same file.
@@ -63,15 +69,18 @@ describe("ir commands while the server runs: their changes take effect within a 
     } finally {
       other.db.close();
     }
-    const changedAt = Date.now();
 
-    await until(async () => (await t.client.req("GET", "/api/v1/usage")).body.plan === "professional", WITHIN_MS);
-    expect(Date.now() - changedAt).toBeLessThan(WITHIN_MS);
+    await until(async () => (await t.client.req("GET", "/api/v1/usage")).body.plan === "professional", WAIT_MS);
   });
 
-  it("work another connection queued (`ir dlq replay`) starts within a second, not at the idle pump's next look", async () => {
+  it("work another connection queued (`ir dlq replay`) starts at the watch's next look, not at the idle pump's", async () => {
     const t = await srv.client.tenant("replay-co");
     await srv.pump.idle();
+    // Nothing in this process will queue work now, so the pump's timer (its idle poll, every 5 s) is all that
+    // would start it without the watch: stopped, a pass proves the watch kicked. The watch's kick re-arms it.
+    const pump = srv.pump as unknown as { timer: NodeJS.Timeout | null };
+    expect(pump.timer).toBeTruthy();
+    clearTimeout(pump.timer!);
     const other = openStore({ dataDir: srv.dataDir, LOG_LEVEL: "silent" });
     try {
       const at = new Date().toISOString();
@@ -80,8 +89,6 @@ describe("ir commands while the server runs: their changes take effect within a 
     } finally {
       other.db.close();
     }
-    const queuedAt = Date.now();
-    await until(async () => (await t.client.req("GET", "/api/v1/incidents")).body.incidents?.length === 1, WITHIN_MS);
-    expect(Date.now() - queuedAt).toBeLessThan(WITHIN_MS);
+    await until(async () => (await t.client.req("GET", "/api/v1/incidents")).body.incidents?.length === 1, WAIT_MS);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { tenantNamespace } from "@ir/core";
+import type { Embedded } from "@ir/runtime-embedded";
 import { startServer, type Client, type Res } from "../support/embedded";
 
 /** Rows of `tenantId` in every table that has a tenant_id column, and its vectors: {} when nothing is left. */
@@ -33,6 +34,21 @@ const holdErase = (eraser: { erase: (id: string) => Promise<void> }) => {
   const inErase = signal(), gate = signal();
   eraser.erase = async (id) => { inErase.fire(); await gate.fired; return erase(id); };
   return { inErase: inErase.fired, letEraseGo: gate.fire, restore: () => Object.assign(eraser, { erase }) };
+};
+
+/**
+ * Signals `queued` at the first call for exclusive use of the store once armed. With the erase holding the store
+ * and the pipeline idle, that call is the late request's, and it queues behind the erase. Embedded does not
+ * expose its writer; the pump holds the one the API's mutations go through (start.ts).
+ */
+const watchExclusive = (srv: Embedded) => {
+  const writer = (srv.pump as unknown as { writer: { exclusive: <T>(fn: () => Promise<T> | T) => Promise<T> } }).writer;
+  const exclusive = writer.exclusive;
+  expect(exclusive).toBeTypeOf("function");
+  const queued = signal();
+  let armed = false;
+  writer.exclusive = <T>(fn: () => Promise<T> | T) => { if (armed) queued.fire(); return exclusive.call(writer, fn) as Promise<T>; };
+  return { arm: () => { armed = true; }, queued: queued.fired, restore: () => Object.assign(writer, { exclusive }) };
 };
 
 const resolvedAlert = {
@@ -98,21 +114,26 @@ describe("a tenant's API change authenticated just before its erase, run just af
     const { eraser, tenants } = srv.ports;
     const get = tenants.get;
     // The erase holds the store until the late request has authenticated (read its tenant) and queued behind it.
+    // Nothing queued or due: no pipeline pass asks for the store while the erase holds it (see watchExclusive).
+    await srv.pump.idle();
+    expect(srv.queue.nextVisibleAt()).toBeNull();
     const { inErase, letEraseGo, restore } = holdErase(eraser);
+    const { arm, queued, restore: restoreExclusive } = watchExclusive(srv);
     const { fire: authenticated, fired: asked } = signal();
     try {
       const erased = t.client.req("DELETE", "/api/v1/tenant");
       await inErase;
+      arm();
       tenants.get = (...args) => { authenticated(); return get.apply(tenants, args); };
       const late = send(t.client, opened.body.incident_id);
-      await asked;
-      await new Promise((r) => setTimeout(r, 50));
+      await Promise.all([asked, queued]);
       letEraseGo();
       expect((await erased).status).toBe(200);
       const res = await late;
       expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 401, code: "unauthorized" });
     } finally {
       restore();
+      restoreExclusive();
       Object.assign(tenants, { get });
     }
     await srv.pump.idle();

@@ -93,7 +93,6 @@ describe(`a notifier outage of ${OUTAGE_S} s`, () => {
       hook.answer(503);
       const { client } = await srv.client.tenant("outage", { plan: "enterprise" });
       expect((await client.req("PUT", "/api/v1/notifications", { channels: [{ type: "webhook", url: hook.url }] })).status).toBe(200);
-      const outageEnds = Date.now() + OUTAGE_S * 1000;
       const timer = setTimeout(() => hook.answer(200), OUTAGE_S * 1000);
 
       // Six problems, each reported three times: six incidents, and duplicates that page nobody.
@@ -102,8 +101,9 @@ describe(`a notifier outage of ${OUTAGE_S} s`, () => {
       expect(outcomes.every((o) => o.status === 200)).toBe(true);
       const incidents = new Set(outcomes.map((o) => o.body.incident_id as string));
       expect(incidents.size).toBe(6);
-      await until(() => hook.attempts.length >= 6 && hook.attempts.every((a) => a.status === 503));
-      expect(Date.now()).toBeLessThan(outageEnds);
+      // The first six attempts fell in the outage; later ones may not, once the receiver is back.
+      await until(() => hook.attempts.length >= 6);
+      expect(hook.attempts.slice(0, 6).map((a) => a.status)).toEqual(Array(6).fill(503));
 
       const announced = () => new Set(hook.attempts.filter((a) => a.status < 300).map((a) => a.payload.incident.incident_id as string));
       await until(() => [...incidents].every((i) => announced().has(i)), OUTAGE_S * 1000 + 60_000);

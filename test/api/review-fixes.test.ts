@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { monthOf, PLAN_LIMITS } from "@ir/core";
+import { BURST_SECONDS } from "../../packages/api/src/rate-limit";
 import { REPO, startServer, type Client } from "../support/embedded";
+import { takeClock } from "../support/clock";
 import { until } from "../support/until";
+import { startWebhookReceiver } from "../support/webhook-receiver";
 
 const payload = (name: string) => JSON.parse(readFileSync(join(REPO, "..", "shared", "eval", "payloads", name), "utf8"));
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -44,8 +47,8 @@ describe("review fixes: severity labels, Basic auth for SNS, webhook re-deliveri
   });
   afterAll(() => srv.stop());
 
-  const outcomeOf = async (alarmId: string) => (await api.req("GET", `/api/v1/alarms/${alarmId}?wait=10`)).body;
-  const incident = async (id: string) => (await api.req("GET", `/api/v1/incidents/${id}`)).body;
+  const outcomeOf = async (alarmId: string, c = api) => (await c.req("GET", `/api/v1/alarms/${alarmId}?wait=10`)).body;
+  const incident = async (id: string, c = api) => (await c.req("GET", `/api/v1/incidents/${id}`)).body;
 
   // Labels are lower-cased before the lookup, so these two are the Object.prototype members a label can reach.
   // The alarm texts leave the word out: it trips a similar lookup in the match stage's synonyms.
@@ -143,15 +146,16 @@ describe("review fixes: severity labels, Basic auth for SNS, webhook re-deliveri
     });
 
     it("at the ingest rate limit: the retry gets the same alarm_id, a new report gets 429", async () => {
-      // prepare: a webhook of a whole burst empties the bucket, and a stopped clock keeps it empty
+      // prepare: the clock is stopped before the first token is taken, so nothing refills; the first report and a
+      // webhook of the rest of the bucket leave it at exactly 0, which the retry must not need and a new report does
       const t = await srv.client.tenant("idem-rate");
-      const first = await t.client.report(DISK, "db", {}, "", { "idempotency-key": "k1" });
-      const burst = { ...alertmanager({ name: "Burst", fingerprint: "fp-burst", startsAt: minutesAgo(5) }) };
-      burst.alerts = Array.from({ length: PLAN_LIMITS.free.ingestPerSecond * 2 }, (_, i) => ({ ...burst.alerts[0], fingerprint: `fp-burst-${i}` }));
-      const clock = srv.ports.clock;
-      const stopped = clock.now();
-      srv.ports.clock = { now: () => stopped };
+      const real = srv.ports.clock;
+      takeClock(srv.ports, Date.now());
       try {
+        const first = await t.client.report(DISK, "db", {}, "", { "idempotency-key": "k1" });
+        expect(first.status).toBe(202);
+        const burst = { ...alertmanager({ name: "Burst", fingerprint: "fp-burst", startsAt: minutesAgo(5) }) };
+        burst.alerts = Array.from({ length: PLAN_LIMITS.free.ingestPerSecond * BURST_SECONDS - 1 }, (_, i) => ({ ...burst.alerts[0], fingerprint: `fp-burst-${i}` }));
         expect((await t.client.req("POST", "/api/v1/ingest/alertmanager", burst)).status).toBe(202);
 
         // act
@@ -161,9 +165,9 @@ describe("review fixes: severity labels, Basic auth for SNS, webhook re-deliveri
         // assess
         expect(retry.status).toBe(202);
         expect(retry.body).toEqual({ alarm_id: first.body.alarm_id, status: "queued" });
-        expect(fresh.status).toBe(429);
+        expect({ status: fresh.status, code: fresh.body.error?.code }).toEqual({ status: 429, code: "rate_limited" });
       } finally {
-        srv.ports.clock = clock;
+        srv.ports.clock = real;
       }
     });
   });
@@ -200,25 +204,40 @@ describe("review fixes: severity labels, Basic auth for SNS, webhook re-deliveri
     });
 
     it("resolves as before, and a firing that outlives its resolve (same startsAt) pages again, once", async () => {
-      // prepare: firing, then resolved by Alertmanager while Prometheus still had the alert active
-      const startsAt = minutesAgo(30);
-      const firing = alertmanager({ name: "OutlivesResolve", fingerprint: "fp-outlives", startsAt });
-      const opened = await outcomeOf((await api.req("POST", "/api/v1/ingest/alertmanager", firing)).body.alarms[0]);
-      const resolved = await api.req("POST", "/api/v1/ingest/alertmanager", alertmanager({ status: "resolved", name: "OutlivesResolve", fingerprint: "fp-outlives", startsAt, endsAt: minutesAgo(1) }));
-      expect(resolved.body.resolved).toBe(1);
-      await until(async () => (await incident(opened.incident_id)).status === "RESOLVED");
+      // prepare: a tenant of its own with a webhook, so every page it gets is this test's
+      const hook = await startWebhookReceiver();
+      const { client } = await srv.client.tenant("outlives-resolve", { plan: "enterprise" });
+      expect((await client.req("PUT", "/api/v1/notifications", { channels: [{ type: "webhook", url: hook.url }] })).status).toBe(200);
+      const pages = (from = 0) => hook.attempts.slice(from).map((a) => [a.payload.type, a.payload.incident.incident_id]);
+      try {
+        // firing, then resolved by Alertmanager while Prometheus still had the alert active
+        const startsAt = minutesAgo(30);
+        const firing = alertmanager({ name: "OutlivesResolve", fingerprint: "fp-outlives", startsAt });
+        const opened = await outcomeOf((await client.req("POST", "/api/v1/ingest/alertmanager", firing)).body.alarms[0], client);
+        const resolved = await client.req("POST", "/api/v1/ingest/alertmanager", alertmanager({ status: "resolved", name: "OutlivesResolve", fingerprint: "fp-outlives", startsAt, endsAt: minutesAgo(1) }));
+        expect(resolved.body.resolved).toBe(1);
+        // Both pages of the first incident are in before the act, so that whatever arrives after is the act's.
+        await until(() => hook.attempts.length >= 2);
+        await srv.pump.idle();
+        expect(pages()).toEqual([["incident.opened", opened.incident_id], ["incident.resolved", opened.incident_id]]);
+        const before = hook.attempts.length;
 
-      // act: the same firing arrives again, twice
-      const again = await api.req("POST", "/api/v1/ingest/alertmanager", firing);
-      const regression = await outcomeOf(again.body.alarms[0]);
-      const andAgain = await api.req("POST", "/api/v1/ingest/alertmanager", firing);
-      await srv.pump.idle();
+        // act: the same firing arrives again, twice
+        const again = await client.req("POST", "/api/v1/ingest/alertmanager", firing);
+        const regression = await outcomeOf(again.body.alarms[0], client);
+        const andAgain = await client.req("POST", "/api/v1/ingest/alertmanager", firing);
+        await until(() => hook.attempts.length > before);
+        await srv.pump.idle();
 
-      // assess
-      expect(regression).toMatchObject({ status: "regression", regression_of: opened.incident_id });
-      expect(andAgain.status).toBe(202);
-      expect((await incident(regression.incident_id)).occurrences).toBe(1);
-      expect((await incident(opened.incident_id)).occurrences).toBe(1);
+        // assess
+        expect(regression).toMatchObject({ status: "regression", regression_of: opened.incident_id });
+        expect(andAgain.status).toBe(202);
+        expect(pages(before)).toEqual([["incident.regressed", regression.incident_id]]);
+        expect((await incident(regression.incident_id, client)).occurrences).toBe(1);
+        expect((await incident(opened.incident_id, client)).occurrences).toBe(1);
+      } finally {
+        await hook.close();
+      }
     });
 
     it("an alert of a group that resolved and fires on (same startsAt) keeps the group's incident open", async () => {
