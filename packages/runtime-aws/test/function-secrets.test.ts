@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { STAGE_NAMES, tenantNamespace, type Incident, type StageName } from "@ir/core";
@@ -9,7 +9,7 @@ import { createAwsPorts, type AwsPorts } from "../src/ports";
 import type { RetentionReport } from "../src/retention/retention-run";
 import { httpEvent } from "./support/api-gateway";
 import { ADMIN_KEY, DIMENSIONS, startEnvironment, type Environment } from "./support/environment";
-import { EventSourceMappings, lambdaContext, type SqsHandler } from "./support/event-source";
+import { EventSourceMappings, lambdaContext, messagesIn, stageQueuesEmpty, type SqsHandler } from "./support/event-source";
 import { incident } from "./support/factories";
 import { waitFor } from "./support/wait";
 
@@ -57,16 +57,10 @@ const call = async (method: string, path: string, opts: { body?: unknown; header
   return { status: res.statusCode!, body: res.body ? JSON.parse(res.body) : undefined };
 };
 
-const messagesIn = async (url: string) => {
-  const { Attributes: a = {} } = await env.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-};
-
 /** Every stage queue empty: the work that the last step started is done (or a stage failed, which stops the wait at once). */
 const settled = (step: string) => waitFor(step, async () => {
   if (failed.length) throw new Error(`${step}: ${failed.map((f) => f.stage).join(", ")} failed a record (LOG_LEVEL=error shows why)`);
-  const counts = await Promise.all(STAGE_NAMES.map((s) => messagesIn(env.emulators.queues[s].url)));
-  return counts.every((n) => n === 0);
+  return stageQueuesEmpty(env.sqs, env.emulators.queues);
 });
 
 beforeAll(async () => {
@@ -146,6 +140,6 @@ describe("each function runs with only its own secrets", () => {
     await settled("the pipeline at the end");
     expect(failed).toEqual([]);
     expect(mappings.errors).toEqual([]);
-    for (const s of STAGE_NAMES) expect(await messagesIn(env.emulators.deadLetterQueues[s].url), `${s} DLQ`).toBe(0);
+    for (const s of STAGE_NAMES) expect(await messagesIn(env.sqs, env.emulators.deadLetterQueues[s].url), `${s} DLQ`).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { makeEvent, type Incident, type NotificationSend, type PipelineEvent, ty
 import { notifyStage } from "@ir/notify";
 import { DynamoKvStore } from "../src/adapters/kv-store";
 import type { DynamoTable } from "../src/dynamo-table";
+import { pk, sk } from "../src/table";
 import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
 
@@ -25,16 +26,22 @@ describe("notify state on DynamoDB", () => {
   it("concurrent updates of one key lose none of their writes", async () => {
     // prepare
     const kv = new DynamoKvStore(slowReads(aws.ports.table));
+    const increment = (key: string) => kv.update<{ n: number }>("t_kv", key, (c) => ({ n: (c?.n ?? 0) + 1 }));
     await kv.put("t_kv", "counter", { n: 0 }); // written before: updates start from a value that has a revision
-    await aws.ports.kv.put("t_kv", "legacy", { n: 0 });
-    // act
-    await Promise.all(Array.from({ length: 8 }, () => kv.update<{ n: number }>("t_kv", "counter", (c) => ({ n: (c?.n ?? 0) + 1 }))));
-    await Promise.all(Array.from({ length: 6 }, () => kv.update<{ n: number }>("t_kv", "fresh", (c) => ({ n: (c?.n ?? 0) + 1 }))));
+    // As written before revisions existed: no `rev`, so the first update must write only over "still none".
+    const legacy = { pk: pk.tenant("t_kv"), sk: sk.kv("legacy") };
+    await aws.ports.table.put({ ...legacy, value: JSON.stringify({ n: 0 }) });
     const untouched = await kv.update<{ n: number }>("t_kv", "legacy", () => undefined);
+    expect(await aws.ports.table.get(legacy)).not.toHaveProperty("rev");
+    // act
+    await Promise.all(Array.from({ length: 8 }, () => increment("counter")));
+    await Promise.all(Array.from({ length: 6 }, () => increment("fresh")));
+    await Promise.all(Array.from({ length: 6 }, () => increment("legacy")));
     // assess
     expect(await kv.get("t_kv", "counter")).toEqual({ n: 8 });
     expect(await kv.get("t_kv", "fresh")).toEqual({ n: 6 });
     expect(untouched).toEqual({ n: 0 });
+    expect(await kv.get("t_kv", "legacy")).toEqual({ n: 6 });
   });
 
   it("an opening and a recurrence routed at once both count: the resolution still reaches PagerDuty", async () => {

@@ -1,11 +1,13 @@
 import { loadConfig } from "../src/config";
 import { createAwsPorts } from "../src/ports";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cosine, Poison, RetryLater, type RecommendationInput } from "@ir/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { cosine, RetryLater, type RecommendationInput } from "@ir/core";
 import { useAwsEnvironment } from "./support/environment";
 import { incident } from "./support/factories";
 
 const aws = useAwsEnvironment();
+// A test that fails half way must not leave the stand-in failing for the tests after it.
+afterEach(() => { Object.assign(aws.env.openai.state, { failChat: 0, rateLimitEmbeddings: 0, chatContent: undefined }); });
 
 describe("Embedder on OpenAI embeddings", () => {
   it("decodes base64 embeddings into 1536-dimension vectors with text-embedding-3-small thresholds", async () => {
@@ -39,8 +41,6 @@ describe("Embedder on OpenAI embeddings", () => {
     const err = await fresh.embedder.embed(["never seen before text"]).catch((e) => e);
     expect(err).toBeInstanceOf(RetryLater);
     expect((err as RetryLater).delayMs).toBe(1500);
-    aws.env.openai.state.rateLimitEmbeddings = 0;
-    expect(new Poison("x")).toBeInstanceOf(Error);
   });
 });
 
@@ -74,6 +74,5 @@ describe("RecommendationWriter on OpenAI chat", () => {
     aws.env.openai.state.failChat = 0;
     aws.env.openai.state.chatContent = JSON.stringify({ recommendations: [{ text: 1 }] });
     await expect(aws.ports.writer.write(input())).rejects.toThrow();
-    aws.env.openai.state.chatContent = undefined;
   });
 });

@@ -11,7 +11,7 @@ import { DELIVERY_HEADER, notifyStage } from "@ir/notify";
 import { stageLambda } from "../src/lambda/stage-lambda";
 import type { AwsPorts } from "../src/ports";
 import { DIMENSIONS, useAwsEnvironment } from "./support/environment";
-import { EventSourceMappings, lambdaContext, toRecord, type SqsHandler } from "./support/event-source";
+import { EventSourceMappings, lambdaContext, stageQueuesEmpty, toRecord, type SqsHandler } from "./support/event-source";
 import { fakeEmbedding } from "./support/openai-stand-in";
 import { waitFor } from "./support/wait";
 
@@ -69,7 +69,19 @@ describe("every pipeline event delivered twice", () => {
   it("counts each alarm once and sends each notification once", async () => {
     const tenant = await tenantWithWebhook("twice");
     aws.env.eventBridge.state.copies = 2;
-    const mappings = new EventSourceMappings(aws.env.sqs, aws.env.emulators.queues, handlers, { concurrency: 2, batchSize: 4 });
+    // SQS message ids each event arrived in, by stage: the copies are separate messages, a retry is the same one.
+    const copies = new Map<string, Set<string>>();
+    const counted = {} as Record<StageName, SqsHandler>;
+    for (const s of STAGE_NAMES) counted[s] = (event) => {
+      for (const r of event.Records) {
+        const key = `${s} ${JSON.parse(r.body).detail.id}`;
+        copies.set(key, (copies.get(key) ?? new Set()).add(r.messageId));
+      }
+      // A copy that finds the other's claim comes back once that claim would expire, at its invocation's
+      // deadline: a shorter Lambda timeout than the default minute keeps the wait for every copy short.
+      return handlers[s](event, lambdaContext(20_000));
+    };
+    const mappings = new EventSourceMappings(aws.env.sqs, aws.env.emulators.queues, counted, { concurrency: 2, batchSize: 4 });
     mappings.start();
     try {
       const error = (n: number) => `Connection pool exhausted: ${40 + n}/50 connections in use`;
@@ -83,15 +95,16 @@ describe("every pipeline event delivered twice", () => {
       await ports.alarms.accept(alarmOf(tenant, "alm_twice_2", error(2)), undefined);
       await ports.alarms.accept(alarmOf(tenant, "alm_twice_3", error(3)), undefined);
       await decided(["alm_twice_2", "alm_twice_3"]);
-      const [incident] = await waitFor("three occurrences", async () => {
-        const found = await incidentsOf(tenant.tenant_id);
-        return found[0]?.occurrences === 3 ? found : undefined;
-      });
-      // Give the second copies time to arrive and be dropped.
-      await new Promise((r) => setTimeout(r, 3000));
+      await waitFor("three occurrences", async () => (await incidentsOf(tenant.tenant_id))[0]?.occurrences === 3);
+      // Only once no copy is left, waiting or in flight, can "nothing was done twice" be checked.
+      await waitFor("every copy handled", () => stageQueuesEmpty(aws.env.sqs, aws.env.emulators.queues), 45_000);
 
-      expect(await incidentsOf(tenant.tenant_id)).toHaveLength(1);
-      expect(countedOnce(incident)).toBe(true);
+      expect([...copies].filter(([, ids]) => ids.size < 2).map(([key]) => key), "events that arrived only once").toEqual([]);
+      expect(new Set([...copies.keys()].map((key) => key.split(" ")[0]))).toEqual(new Set(["embed", "match", "enrich", "notify"]));
+      const incidents = await incidentsOf(tenant.tenant_id);
+      expect(incidents).toHaveLength(1);
+      expect(incidents[0].occurrences).toBe(3);
+      expect(countedOnce(incidents[0])).toBe(true);
       expect(await ports.usage.get(tenant.tenant_id, monthOf(new Date().toISOString()))).toMatchObject({ alarms: 3, incidents: 1 });
       // Opened pages once; recurrences within the policy's update interval page nobody.
       expect(hook.posts.map((p) => p.change)).toEqual(["opened"]);

@@ -1,10 +1,11 @@
 import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HELD_OPEN_MAX_DAYS, hashKey, tenantNamespace, type Alarm, type ApiKey, type Incident, type Plan, type Tenant } from "@ir/core";
 import { notifyStateKey } from "@ir/notify";
 import { loadConfig } from "../src/config";
 import { retentionLambda } from "../src/lambda/retention-lambda";
 import { createAwsPorts, type AwsPorts } from "../src/ports";
+import { TenantPurge } from "../src/retention/tenant-purge";
 import { retentionTagging } from "../src/retention-tiers";
 import { pk, sk, TTL_GRACE_DAYS, ttlDay } from "../src/table";
 import { DIMENSIONS, startEnvironment, type Environment } from "./support/environment";
@@ -292,14 +293,39 @@ describe("the retention worker", () => {
     expect(await docExists(docKey("t_held", held))).toBe(false);
   });
 
-  it("stops at its deadline and the next run completes the round", async () => {
+  it("stops at its deadline and the next run completes the round, starting after the tenant the last one reached", async () => {
+    // Their own tenants, so "the one after" is known whatever else this file created (the registry lists ids in order).
+    for (const id of ["t_round_a", "t_round_b", "t_round_c"]) await ports.tenants.create(tenant(id, "free"), key(id));
+    const cursor = { pk: pk.retention, sk: "cursor" };
+    const purged = vi.spyOn(TenantPurge.prototype, "purge");
+    const purgedIds = () => purged.mock.calls.map(([t]) => t.tenant_id);
     const run = retentionLambda({ ...ports, clock: { now: () => new Date() } });
-    // No time left: the run stops before the first tenant and says so.
-    const stopped = await run({}, { getRemainingTimeInMillis: () => 0 });
-    expect(stopped.complete).toBe(false);
-    // As if an earlier run had stopped after tenant A: the next starts after it, goes round, and clears the mark.
-    await ports.table.put({ pk: pk.retention, sk: "cursor", after: "t_purge_a" });
-    expect(await run({}, { getRemainingTimeInMillis: () => 900_000 })).toMatchObject({ complete: true, failed: 0 });
-    expect(await ports.table.get({ pk: pk.retention, sk: "cursor" })).toBeUndefined();
+    try {
+      // No time left: the run stops before the first tenant and says so.
+      expect((await run({}, { getRemainingTimeInMillis: () => 0 })).complete).toBe(false);
+      expect(purged).not.toHaveBeenCalled();
+
+      // As if an earlier run had stopped after t_round_a: the next starts after it, goes round, and clears the mark.
+      await ports.table.put({ ...cursor, after: "t_round_a" });
+      expect(await run({}, { getRemainingTimeInMillis: () => 900_000 })).toMatchObject({ complete: true, failed: 0 });
+      expect(purgedIds()[0]).toBe("t_round_b");
+      expect(purgedIds()).toContain("t_round_a");
+      expect(await ports.table.get(cursor)).toBeUndefined();
+
+      // Time for one tenant: the clock jumps past the deadline while it is purged, so the run stops after it
+      // without depending on how fast this machine is.
+      purged.mockClear();
+      await ports.table.put({ ...cursor, after: "t_round_b" });
+      const realNow = Date.now;
+      purged.mockImplementationOnce(async () => {
+        vi.spyOn(Date, "now").mockImplementation(() => realNow() + 3_600_000);
+        return { incidents: 0, alarms: 0, idempotency: 0, audit: 0, dead_letters: 0 };
+      });
+      expect(await run({}, { getRemainingTimeInMillis: () => 900_000 })).toMatchObject({ complete: false, failed: 0 });
+      expect(purgedIds()).toEqual(["t_round_c"]);
+      expect(await ports.table.get(cursor)).toMatchObject({ after: "t_round_c" });
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

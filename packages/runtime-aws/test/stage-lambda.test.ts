@@ -111,12 +111,18 @@ describe("stage Lambda: one SQS batch", () => {
 
   it("claims a notification send, so two overlapping deliveries of it run the stage once", async () => {
     let runs = 0;
-    const stage: StageHandler = async () => { runs++; await new Promise((r) => setTimeout(r, 300)); return []; };
+    // The run that claims holds on until the other invocation has returned, so the two overlap however they are
+    // scheduled; a second run (the claim failed) lets go at once, so the test fails rather than hangs.
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const stage: StageHandler = async () => { if (++runs > 1) release(); await held; return []; };
     const handlers = [stageLambda("notify", stage, aws.ports), stageLambda("notify", stage, createAwsPorts(loadConfig()))];
     const event = makeEvent("notification.send", "tl", "alm_5:incident.changed:0", send, AT);
     // Two SQS messages carrying one event, as an EventBridge retry or an SQS duplicate would deliver them.
     const records = await recordsFor("notify", [envelope(event), JSON.stringify({ ...JSON.parse(envelope(event)), id: "again" })]);
-    const results = await Promise.all(records.map((r, i) => handlers[i]({ Records: [r] }, lambdaContext())));
+    const invocations = records.map((r, i) => handlers[i]({ Records: [r] }, lambdaContext()));
+    void Promise.race(invocations).then(release, release);
+    const results = await Promise.all(invocations);
     expect(runs).toBe(1);
     expect(results.flatMap((r) => r.batchItemFailures)).toHaveLength(1);
     // The loser comes back after the winner finished: done, not run again.

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { STAGE_NAMES, type StageName } from "@ir/core";
 import { REGION } from "./emulators";
@@ -14,6 +14,26 @@ export const lambdaContext = (remainingMs = 60_000): Context => {
     getRemainingTimeInMillis: () => Math.max(0, end - Date.now()), done: () => undefined, fail: () => undefined, succeed: () => undefined,
   };
 };
+
+/** Messages on a queue: visible, in flight or delayed. */
+export const messagesIn = async (sqs: SQSClient, url: string) => {
+  const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({
+    QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+  }));
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+};
+
+/**
+ * Whether every stage queue is empty. The queues are read one by one, upstream first (STAGE_NAMES is in
+ * pipeline order; notify's sends to itself go out before its own record is deleted): a stage publishes its
+ * outputs before its record is deleted, so work moving downstream between two reads is still seen upstream,
+ * in flight. Read all at once, a message could leave the upstream queue after it was read and land on a
+ * downstream queue read before.
+ */
+export async function stageQueuesEmpty(sqs: SQSClient, queues: Record<StageName, { url: string }>): Promise<boolean> {
+  for (const stage of STAGE_NAMES) if (await messagesIn(sqs, queues[stage].url) > 0) return false;
+  return true;
+}
 
 /** An SQS message as Lambda hands it to a function. */
 export const toRecord = (m: Message, arn: string): SQSRecord => ({
