@@ -53,9 +53,13 @@ export class LocalVectorIndex implements VectorIndex {
     }
   }
 
+  /** Entries the last query drew as candidates, over all its shards: what its cost grows with (tests bound it). */
+  lastCandidates = 0;
+
   async query(namespace: string, vector: Float32Array, opts: { topK: number; filter: Record<string, string> }): Promise<VectorMatch[]> {
     const top = new TopK(opts.topK, Object.entries(opts.filter));
-    for (const shard of this.space(namespace).shards(opts.filter)) shard.search(vector, top);
+    this.lastCandidates = 0;
+    for (const shard of this.space(namespace).shards(opts.filter)) this.lastCandidates += shard.search(vector, top);
     return top.matches();
   }
 
@@ -221,7 +225,8 @@ class Shard {
     this.building?.lsh.remove(entry.slot);
   }
 
-  search(query: Float32Array, top: TopK) {
+  /** Returns how many entries it drew as candidates. */
+  search(query: Float32Array, top: TopK): number {
     const q = query.length < this.dims ? grown(query, this.dims) : query;
     // Filters are checked only for a score that would make the cut: most candidates never pay for the metadata lookup.
     if (!this.lsh) {
@@ -232,7 +237,7 @@ class Shard {
         const e = this.bySlot[slot];
         if (e && top.wants(this.scores[slot])) top.offer(this.scores[slot], e);
       }
-      return;
+      return slots;
     }
     const consider = (slot: number) => {
       const score = this.packed.dot(slot, q);
@@ -241,13 +246,16 @@ class Shard {
     const slots = this.lsh.candidates(q);
     const kept = Math.min(KEEP, slots.length);
     for (let i = 0; i < kept; i++) consider(slots[i]);
-    if (!top.rejected) return;
+    if (!top.rejected) return slots.length;
     // A filter on a field the shards are not split by turned entries away: its matches may be few among the
     // nearest, so look further, and check it before scoring, since most of what is found now fails it.
-    for (const slot of this.lsh.candidates(q, WIDE, Infinity)) {
+    const drawn = slots.length; // `slots` is scratch that the next call overwrites
+    const wide = this.lsh.candidates(q, WIDE, Infinity);
+    for (const slot of wide) {
       const e = this.bySlot[slot]!;
       if (top.passes(e) && !top.holds(e)) consider(slot);
     }
+    return drawn + wide.length;
   }
 }
 

@@ -48,14 +48,15 @@ describe("HTTP on its own thread", () => {
   });
 
   it("on close, stops taking requests but answers those in flight, then stops", async () => {
-    let release!: () => void;
+    let release!: () => void, reached!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const front = await serveHttp(async (req) => { await gate; return echo(req); }, log, "127.0.0.1", 0);
+    const inHandler = new Promise<void>((r) => (reached = r));
+    const front = await serveHttp(async (req) => { reached(); await gate; return echo(req); }, log, "127.0.0.1", 0);
     const inFlight = send(front.port, "POST", "/slow", "x");
-    await new Promise((r) => setTimeout(r, 100));
+    // Closed before it is in flight, the request would be an idle connection's, and dropped at once.
+    await inHandler;
     const closed = front.close(5_000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await canConnect(front.port)).toBe(false);
+    await expect.poll(() => canConnect(front.port), { timeout: 5000 }).toBe(false);
     release();
     const r = await inFlight;
     expect(r.status).toBe(200);
@@ -64,12 +65,17 @@ describe("HTTP on its own thread", () => {
   });
 
   it("on close, gives up on a request still unanswered at the deadline", async () => {
-    const front = await serveHttp(() => new Promise(() => {}), log, "127.0.0.1", 0);
+    let reached!: () => void;
+    const inHandler = new Promise<void>((r) => (reached = r));
+    const front = await serveHttp(() => { reached(); return new Promise(() => {}); }, log, "127.0.0.1", 0);
     const inFlight = send(front.port, "GET", "/never").then(() => "answered", (err: Error) => err.message);
-    await new Promise((r) => setTimeout(r, 100));
+    await inHandler;
     const t0 = Date.now();
     await front.close(300);
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    const took = Date.now() - t0;
+    // Not before the deadline: the request was waited for; not long after it: it was given up, not waited out.
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(10_000);
     expect(await inFlight).toBe("socket hang up");
   });
 
