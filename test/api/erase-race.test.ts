@@ -38,13 +38,10 @@ const holdErase = (eraser: { erase: (id: string) => Promise<void> }) => {
 
 /**
  * Signals `queued` at the first call for exclusive use of the store once armed. With the erase holding the store
- * and the pipeline idle, that call is the late request's, and it queues behind the erase. Embedded does not
- * expose its writer; the pump holds the one the API's mutations go through (start.ts).
+ * and the pipeline idle, that call is the late request's, and it queues behind the erase.
  */
-const watchExclusive = (srv: Embedded) => {
-  const writer = (srv.pump as unknown as { writer: { exclusive: <T>(fn: () => Promise<T> | T) => Promise<T> } }).writer;
+const watchExclusive = ({ writer }: Embedded) => {
   const exclusive = writer.exclusive;
-  expect(exclusive).toBeTypeOf("function");
   const queued = signal();
   let armed = false;
   writer.exclusive = <T>(fn: () => Promise<T> | T) => { if (armed) queued.fire(); return exclusive.call(writer, fn) as Promise<T>; };

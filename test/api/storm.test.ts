@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "@ir/core";
 import { pool, startServer, type Client } from "../support/embedded";
 
 /** The order the copies are sent in: STORM_SEED replays the order of a failed run, whose messages name its seed. */
 const SEED = Number(process.env.STORM_SEED ?? 20_311_129);
-
-/** mulberry32: a few lines, and the same sequence for the same seed on every machine. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-};
 
 describe("a storm of duplicates", () => {
   let srv: Awaited<ReturnType<typeof startServer>>;
@@ -25,7 +18,7 @@ describe("a storm of duplicates", () => {
     const problems = Array.from({ length: 20 }, (_, p) => ({ service: `svc-${p % 4}`, text: PROBLEMS[p] }));
     const reports = problems.flatMap((p) => Array.from({ length: 50 }, (_, c) => ({ service: p.service, error: p.text(c) })));
     // Fisher-Yates: sort() with a random comparator is neither uniform nor the same order for the same seed.
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     for (let i = reports.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [reports[i], reports[j]] = [reports[j], reports[i]];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { startEmbedded, type Embedded } from "@ir/runtime-embedded";
+import { startEmbedded, type Embedded, type StartOptions } from "@ir/runtime-embedded";
 
 export const ADMIN_KEY = "test-admin-key-0123456789";
 export const REPO = new URL("../../", import.meta.url).pathname;
@@ -10,7 +10,7 @@ export const REPO = new URL("../../", import.meta.url).pathname;
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `ir-${name}-`));
 
 /** A real embedded runtime on a free loopback port, in this process. */
-export async function startServer(dataDir = tempDir("srv"), extra: Record<string, string> = {}): Promise<Embedded & { client: Client; dataDir: string; stop(): Promise<void> }> {
+export async function startServer(dataDir = tempDir("srv"), extra: StartOptions = {}): Promise<Embedded & { client: Client; dataDir: string; stop(): Promise<void> }> {
   const app = await startEmbedded({ dataDir, port: 0, adminKey: ADMIN_KEY, LOG_LEVEL: "silent", ...extra });
   return { ...app, dataDir, client: new Client(app.url), stop: async () => { await app.close(); rmSync(dataDir, { recursive: true, force: true }); } };
 }

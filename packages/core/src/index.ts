@@ -17,3 +17,4 @@ export { stem } from "./stem";
 export { truncate } from "./text";
 export { isKubernetesDraw, looksDrawn, KUBERNETES_LETTERS, KUBERNETES_DIGITS } from "./random-letters";
 export { setRecent, setBounded } from "./recent";
+export { seededRandom } from "./seeded-random";

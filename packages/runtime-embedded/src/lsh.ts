@@ -1,3 +1,4 @@
+import { seededRandom } from "@ir/core";
 import { grown } from "./typed-arrays";
 
 /**
@@ -268,13 +269,7 @@ function planes(dims: number, count: number): Float32Array {
 }
 
 function drawPlanes(dims: number, count: number): Float32Array {
-  let a = 0x9e3779b9;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(0x9e3779b9);
   const p = new Float32Array(dims * count);
   for (let i = 0; i < p.length; i++) p[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   return p;

@@ -69,6 +69,7 @@ export class Pump {
     /** The ports handlers get inside a pass's transaction (see createEmbeddedPorts); network sends run outside one. */
     private readonly inTransaction: Ports,
     private readonly handlers: Record<StageName, StageHandler>,
+    private readonly opts: { idlePollMs?: number } = {},
   ) {
     if (!process.env.IR_NO_CARRY) writer.carryWith(this.carry);
   }
@@ -243,7 +244,7 @@ export class Pump {
     if (this.timer) clearTimeout(this.timer);
     const t = this.queue.nextVisibleAt();
     if (t === null) {
-      this.timer = setTimeout(this.idlePoll, IDLE_POLL_MS);
+      this.timer = setTimeout(this.idlePoll, this.opts.idlePollMs ?? IDLE_POLL_MS);
       this.timer.unref();
       return;
     }

@@ -24,7 +24,11 @@ const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
 /** Stage name → handler: the embedded runtime's half of the stage graph's wiring. */
 export const HANDLERS: Record<StageName, StageHandler> = { ingest: ingestStage, embed: embedStage, match: matchStage, enrich: enrichStage, notify: notifyStage };
 
-export interface StartOptions extends Partial<EmbeddedConfig> { dataDir?: string; port?: number; host?: string; adminKey?: string; logDestination?: LogDestination }
+export interface StartOptions extends Partial<EmbeddedConfig> {
+  dataDir?: string; port?: number; host?: string; adminKey?: string; logDestination?: LogDestination;
+  /** How often an idle pump looks for work it was not told about (see IDLE_POLL_MS). */
+  idlePollMs?: number;
+}
 
 /** The store and its ports without server or workers: what offline CLI commands use. */
 export function openStore(opts: StartOptions = {}, onEnqueued: () => void = () => {}) {
@@ -41,7 +45,7 @@ export async function startEmbedded(opts: StartOptions = {}) {
   let pump: Pump | undefined;
   const { db, log, dataDir, host, port, ports, inTransaction, writer, queue, dropCaches, watch } = openStore(opts, () => pump?.kick());
   const admin = adminKeyHash(db, opts.adminKey ?? opts.IR_ADMIN_KEY);
-  pump = new Pump(queue, writer, ports, inTransaction, HANDLERS);
+  pump = new Pump(queue, writer, ports, inTransaction, HANDLERS, { idlePollMs: opts.idlePollMs });
   const checkpointer = new Checkpointer(join(dataDir, DB_FILE), () => writer.hold(), {
     onError: (err) => log.error({ err }, "checkpointer thread failed: the WAL is no longer copied into the database until a restart"),
   });
@@ -74,6 +78,8 @@ export async function startEmbedded(opts: StartOptions = {}) {
     ports,
     pump,
     queue,
+    /** Every write of the store goes through it. */
+    writer,
     retention,
     async close() {
       // Requests in flight are answered first, with the pipeline still deciding the alarms they wait for.
