@@ -39,16 +39,18 @@ describe("daily stats", () => {
     expect(web.get("2025-03-04")).toMatchObject({ opened: 1, regressions: 1, resolved: 0 });
   });
 
-  it("reads the median time to resolve from the histogram within 5%", async () => {
+  // 3,445 s and 3,755 s lie at the two ends of one bucket: a median read at either edge is 9% off for one of them.
+  it.each([3_445, 3_755])("reads the median time to resolve (%i s) from the histogram within 5%", async (median) => {
     const { ports } = meter();
-    const samples = [42, 300, 1_800, 3_600, 3_700, 86_400, 7_200];
+    // Slow resolutions first, so the histogram's buckets are not stored in ascending order.
+    const samples = [86_400, 7_200, 42, 300, 1_800, median, 3_900];
     for (const [i, s] of samples.entries()) {
       await countResolution(ports, incident({ incident_id: `inc_${i}`, resolved_at: new Date(Date.parse("2025-03-03T00:00:00Z") + s * 1000).toISOString(), created_at: "2025-03-03T00:00:00.000Z" }));
     }
     const day = [...(await readDailyStats(ports, "t_1", ["2025-03-03", "2025-03-04"])).values()].reduce(mergeStats, emptyStats());
     expect(day.resolved).toBe(samples.length);
     expect(day.ttr_sum).toBe(samples.reduce((a, b) => a + b, 0));
-    expect(Math.abs(medianSeconds(day.ttr)! - 3_600) / 3_600).toBeLessThan(0.05);
+    expect(Math.abs(medianSeconds(day.ttr)! - median) / median).toBeLessThan(0.05);
     expect(medianSeconds(new Map())).toBeNull();
   });
 

@@ -66,9 +66,10 @@ describe("decide", () => {
   });
 
   it("prefers the open regression over the resolved incident it reopened", () => {
-    // prepare: the same template twice, the newer one OPEN
+    // prepare: the regression's template has since grown a wildcard, so the resolved one matches better; being
+    // newer, the regression would win any tie anyway, so only a worse match shows that OPEN comes first.
     const resolved = candidate({ incident_id: "inc_old", status: "RESOLVED", template: "Node <host> not ready", created_at: "2024-01-01T00:00:00.000Z", score: 0.9 });
-    const regression = candidate({ incident_id: "inc_new", status: "OPEN", template: "Node <host> not ready", created_at: "2024-02-01T00:00:00.000Z", score: 0.9 });
+    const regression = candidate({ incident_id: "inc_new", status: "OPEN", template: "Node <host> not ready <*>", created_at: "2024-02-01T00:00:00.000Z", score: 0.9 });
     // act
     const d = decide({ masked: "Node <ip> not ready", fingerprintHit: null, candidates: [resolved, regression], thresholds });
     // assess

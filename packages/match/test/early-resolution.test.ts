@@ -74,6 +74,16 @@ describe("a source's resolution decided before its firing", () => {
     expect(out.map((e) => e.type)).toEqual(["incident.decided"]);
     expect([...p.incidents.values()].filter((i) => i.status === "OPEN")).toHaveLength(1);
   });
+
+  it("leaves open a later firing that opens the incident while the early resolution is still kept", async () => {
+    const p = pipeline();
+    await matchStage(p.resolution("2031-03-01T10:05:00.000Z"), p.ports);
+    // The 10:00 ALARM is still in embed; the 10:20 one, after the OK, opens the incident and must not be closed by it.
+    // (Above, the 10:20 ALARM was a regression, which never consults the kept resolution.)
+    const out = await p.decide(p.firing(2, "2031-03-01T10:20:00.000Z"));
+    expect(out.map((e) => e.type)).toEqual(["incident.decided"]);
+    expect([...p.incidents.values()]).toEqual([expect.objectContaining({ status: "OPEN" })]);
+  });
 });
 
 describe("a firing delivered after a resolution that came later than it", () => {
