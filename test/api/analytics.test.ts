@@ -73,11 +73,15 @@ describe("GET /api/v1/analytics from daily counters", () => {
 
   it("agrees with a recount over the incidents themselves", async () => {
     const { body } = await analytics("from=2025-03-03&to=2025-03-10");
-    const all = (await api.req("GET", "/api/v1/incidents?limit=100")).body.incidents as Array<{ occurrences: number; regression_of: string | null; status: string }>;
+    const all = (await api.req("GET", "/api/v1/incidents?limit=100")).body.incidents as Array<{ occurrences: number; regression_of: string | null; status: string; runbook_matched: boolean }>;
     expect(body.incidents.opened).toBe(all.length);
     expect(body.incidents.regressions).toBe(all.filter((i) => i.regression_of).length);
     expect(body.incidents.resolved).toBe(all.filter((i) => i.status === "RESOLVED").length);
     expect(body.duplicates_prevented).toBe(all.reduce((n, i) => n + i.occurrences - 1, 0));
+    // Both terms of the estimate, each at its stated rate (the timeouts match a global runbook, so the second is not 0).
+    const matched = all.filter((i) => i.runbook_matched).length;
+    expect(matched).toBeGreaterThan(0);
+    expect(body.time_saved_minutes).toBe(body.duplicates_prevented * 5 + matched * 15);
   });
 
   it("ranks top incidents by occurrences and tracks what each runbook did", async () => {

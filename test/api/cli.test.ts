@@ -36,6 +36,12 @@ describe("the ir CLI", () => {
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 
+  /** The tenant's runbooks as stored, read from the file the CLI wrote to. */
+  const runbooksOf = (tenantId: string) => {
+    const db = new Database(join(dir, "ir.db"), { readonly: true });
+    try { return (db.prepare("SELECT COUNT(*) AS n FROM runbooks WHERE tenant_id = ?").get(tenantId) as { n: number }).n; } finally { db.close(); }
+  };
+
   it("refuses what the API refuses, with a message and a failing exit code", () => {
     const { tenant_id } = JSON.parse(ir("tenant", "create", "--name", "strict-co"));
     const [key] = JSON.parse(ir("keys", "list", "--tenant", tenant_id)).keys;
@@ -49,12 +55,17 @@ describe("the ir CLI", () => {
 
     const books = join(dir, "bad-books");
     mkdirSync(books);
+    // A good file sorted ahead of the bad one: refusing only on reaching it would have imported this one.
+    writeFileSync(join(books, "a-fine.md"), "# Fine\n## Resolution\nstep\n");
     writeFileSync(join(books, "empty.md"), "---\ntitle: Empty\n---\n");
     expect(run(["runbooks", "import", books, "--tenant", tenant_id])).toMatchObject({ code: 1, err: expect.stringContaining("empty.md: content") });
+    expect(runbooksOf(tenant_id)).toBe(0);
+    rmSync(join(books, "a-fine.md"));
     rmSync(join(books, "empty.md"));
     for (let i = 0; i < 6; i++) writeFileSync(join(books, `rb-${i}.md`), `# Runbook ${i}\n## Resolution\nstep ${i}\n`);
-    // The free plan allows 5: nothing is imported.
+    // The free plan allows 5: nothing is imported, not the first 5 of them either.
     expect(run(["runbooks", "import", books, "--tenant", tenant_id])).toMatchObject({ code: 1, err: expect.stringContaining("plan free allows 5 custom runbooks") });
+    expect(runbooksOf(tenant_id)).toBe(0);
   });
 
   it("lists dead letters one per line, with a receiver's escape sequences made harmless", () => {

@@ -69,6 +69,8 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
     expect(dups.every((d) => d.body.status === "existing")).toBe(true);
     // Without waiting for the decision too: the 202 is given at report time.
     expect((await send(() => free.report("disk full on /var/lib/data (volume 1, 99% used)", "svc-1", {}, ""))).status).toBe(202);
+    // Counted when decided: read usage once it is.
+    await srv.pump.idle();
 
     const usage = (await free.req("GET", "/api/v1/usage")).body;
     expect(usage.incidents).toEqual({ used: 100, limit: 100 });
@@ -88,6 +90,7 @@ describe("plans: monthly incident quota, runbook limit and usage (DESIGN §5)", 
     // A duplicate through Alertmanager is accepted like one through the HTTP endpoint.
     const dupAlert = await send(() => free.req("POST", "/api/v1/ingest/alertmanager", alertmanager("firing", "DiskFull", "svc-42", "disk full on /var/lib/data (volume 5, 99% used)")));
     expect(dupAlert.status).toBe(202);
+    await srv.pump.idle();
     expect((await free.req("GET", "/api/v1/usage")).body.incidents.used).toBe(100);
   });
 
