@@ -99,6 +99,8 @@ describe("normalizeAlertmanager", () => {
     { annotations: { summary: "Disk full", description: "on /var" }, error: "Disk full — on /var" },
     { annotations: { summary: "Disk full", message: "on /var" }, error: "Disk full — on /var" },
     { annotations: { message: "on /var" }, error: "on /var" },
+    // With both, description wins: the Prometheus convention (older kubernetes-mixin rules wrote message).
+    { annotations: { summary: "Disk full", description: "on /var at 98%", message: "on /var" }, error: "Disk full — on /var at 98%" },
     { annotations: { summary: "Disk full" }, error: "Disk full" },
     { annotations: {}, error: "DiskFull" },
   ])("message from annotations $annotations", ({ annotations, error }) => {
