@@ -153,7 +153,8 @@ const POD_DRAW = new RegExp(`-[${KUBERNETES_LETTERS}]{5,10}(?![A-Za-z0-9])`);
 /**
  * A dash-joined run that is a random draw though maskRun would keep it (as a word, or a name and a number): each
  * draw would be a fingerprint of its own. A Kubernetes pod's suffix has no digit one time in five
- * (payment-7d9f8b6c4-bcdfg, and a DaemonSet's fluentd-bcdfg), its hash one time in twenty (payment-bcdfghjkl-x2k4q); the hex after a hex value may have no digit, or start with letters (9f8a1b2c-edee,
+ * (payment-7d9f8b6c4-bcdfg, and a DaemonSet's fluentd-bcdfg), its hash one time in twenty
+ * (payment-bcdfghjkl-x2k4q); the hex after a hex value may have no digit, or start with letters (9f8a1b2c-edee,
  * 9f8a1b2c-bae3); a last hex part with a digit that starts with a letter (web-fea12) is no name and number.
  */
 const isRandomPart = (run: string, afterDash: boolean, last: boolean, afterValue: boolean): boolean => {
